@@ -1,0 +1,240 @@
+"""The ``csvnlp`` command line: a thin Typer layer over the library.
+
+Heavy libraries (spaCy, scikit-learn, pandas) are imported inside the commands, so
+``--help`` and shell completion stay fast. Library errors (``csvnlp.errors``) become one
+line on stderr and a documented exit status (``ExitStatus``); data goes to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, List, Optional
+
+import typer
+
+from csvnlp.errors import CsvnlpError, ExitStatus
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 unexpected error; 2 usage; 3 bad input (empty, binary, undecodable, "
+    "unreadable, malformed); 4 bad model (missing, corrupt, tampered, other scikit-learn); "
+    "5 invalid corpus; 6 output exists (use --force)."
+)
+
+app = typer.Typer(
+    name="csvnlp",
+    help=(
+        "Label project descriptions with their Creating Shared Value (CSV) level(s) "
+        "(Porter & Kramer 2011: products_markets, value_chain, cluster_development) and "
+        "extract the CLUSTER organisations and funding PROGRAMMEs they name.\n\n" + EXIT_CODES_HELP
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+corpus_app = typer.Typer(help="Build and check the annotated corpus.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+def fail(message: str, status: ExitStatus) -> None:
+    typer.echo(f"csvnlp: error: {message}", err=True)
+    raise typer.Exit(int(status))
+
+
+def run(action: Callable[[], Any]) -> Any:
+    """Run a library call, turning typed errors into one stderr line and an exit status."""
+    try:
+        return action()
+    except CsvnlpError as exc:
+        fail(str(exc), exc.exit_status)
+    except KeyboardInterrupt:
+        fail("interrupted", ExitStatus.INTERRUPTED)
+
+
+# ---------------------------------------------------------------------------- corpus
+
+
+@corpus_app.command("build")
+def corpus_build(
+    corpus_dir: Path = typer.Option(Path("corpus"), "--corpus-dir", help="Holds source/ (the report), table1.csv and entity_annotations.json."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write the records [default: CORPUS_DIR/cases.jsonl]."),
+    check: bool = typer.Option(False, "--check", help="Do not write; exit 5 if the file on disk differs from a fresh build."),
+) -> None:
+    """Extract the 27 cases of section 4.3 from the report, attach Table 1's labels and the
+    entity annotations, and write corpus/cases.jsonl (byte-identical on every build)."""
+    from csvnlp.corpus import CASES_FILE, build_corpus, dump_jsonl, write_text_atomically
+
+    target = out or corpus_dir / CASES_FILE
+    records = run(lambda: build_corpus(corpus_dir))
+    content = dump_jsonl(records)
+    if check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != content:
+            fail(f"{target} is out of date with the report; run `csvnlp corpus build`", ExitStatus.INVALID_CORPUS)
+        typer.echo(f"{target} is up to date ({len(records)} cases)")
+        return
+    write_text_atomically(target, content)
+    counts = {key: sum(key in r["levels"] for r in records) for key in ("products_markets", "value_chain", "cluster_development")}
+    entities = sum(len(r["entities"]) for r in records)
+    typer.echo(f"wrote {target}: {len(records)} cases, levels {counts}, {entities} entity spans")
+
+
+@corpus_app.command("validate")
+def corpus_validate(
+    paths: List[Path] = typer.Argument(..., help="Corpus files: JSONL (one record a line) or CSV with columns id,text,levels (levels joined by ';')."),
+    as_json: bool = typer.Option(False, "--json", help="Print the problems as JSON."),
+) -> None:
+    """Check corpus files: required fields, known level keys, entity offsets inside the text
+    and on token boundaries, no overlapping spans, unique ids and texts. Each problem is
+    reported with its line number; exit 0 when valid, 5 otherwise."""
+    from csvnlp.corpus import validate_file
+
+    report = {}
+    for path in paths:
+        problems = run(lambda p=path: validate_file(p))
+        report[str(path)] = problems
+    total = sum(len(p) for p in report.values())
+    if as_json:
+        typer.echo(json.dumps({path: [{"line": p.line, "message": p.message} for p in problems] for path, problems in report.items()}, indent=2))
+    else:
+        for path, problems in report.items():
+            for problem in problems:
+                typer.echo(f"{path}:{problem.line}: {problem.message}", err=True)
+            if not problems:
+                typer.echo(f"{path}: valid")
+    if total:
+        if not as_json:
+            typer.echo(f"{total} problem(s) found", err=True)
+        raise typer.Exit(int(ExitStatus.INVALID_CORPUS))
+
+
+# ---------------------------------------------------------------------------- train
+
+
+@app.command()
+def train(
+    corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus directories or files (JSONL/CSV); a directory contributes cases.jsonl and extra/*. Repeatable."),
+    out: Path = typer.Option(..., "--out", help="Directory for the new model bundle, e.g. models/my-model."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing model at --out."),
+    seed: int = typer.Option(13, "--seed", help="Random seed; the same corpus and seed give the same model."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Train a model bundle: choose settings by repeated stratified cross-validation, fit the
+    level classifier and the entity patterns, and write the bundle atomically."""
+    from rich.progress import Progress
+
+    from csvnlp.corpus import load_corpus
+    from csvnlp.training import report_prototypes, train_to_directory
+
+    records = run(lambda: load_corpus(corpus))
+    corpus_dirs = [p for p in corpus if p.is_dir()]
+    prototypes = report_prototypes(corpus_dirs[0]) if corpus_dirs else report_prototypes(Path("corpus"))
+    with Progress(transient=True, disable=as_json or not sys.stderr.isatty()) as progress:
+        task = progress.add_task("cross-validating settings", total=None)
+        bundle = run(
+            lambda: train_to_directory(
+                records, prototypes, out, force=force, seed=seed,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        )
+    meta = bundle.meta
+    summary = {
+        "model": str(out),
+        "cases": meta["corpus"]["cases"],
+        "level_counts": meta["corpus"]["level_counts"],
+        "hyperparameters": meta["hyperparameters"],
+        "thresholds": meta["thresholds"],
+        "cv_macro_f1": meta["cross_validation"]["macro_f1"],
+        "cv_per_level_f1": meta["cross_validation"]["per_level_f1"],
+        "keyword_rule_macro_f1": meta["cross_validation"]["keyword_rule_macro_f1"],
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    typer.echo(f"trained {out} on {summary['cases']} cases {summary['level_counts']}")
+    typer.echo(f"settings {summary['hyperparameters']}, thresholds {summary['thresholds']}")
+    typer.echo(f"cross-validated macro-F1 {summary['cv_macro_f1']:.3f} (keyword rule {summary['keyword_rule_macro_f1']:.3f}); per level {summary['cv_per_level_f1']}")
+
+
+# ---------------------------------------------------------------------------- classify
+
+
+@app.command()
+def classify(
+    text: Optional[str] = typer.Argument(None, help="A project description, or '-' to read one from standard input."),
+    files: List[Path] = typer.Option([], "--file", "-f", help="Read a description from a UTF-8 text file (repeatable; one result per file)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle directory [default: models/csvnlp-base]."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per input (JSON Lines) with keys levels, predicted, status, entities, explanation."),
+    top_terms: int = typer.Option(5, "--top-terms", min=0, help="How many terms explain each level."),
+    no_entities: bool = typer.Option(False, "--no-entities", help="Skip cluster/programme extraction."),
+) -> None:
+    """Classify call submissions or project descriptions.
+
+    Prints, per input, the probability of each CSV level, the predicted level(s) or
+    'uncertain' (not enough evidence of shared value), the clusters and programmes named, and
+    the terms that drove each level.
+
+    Examples:
+
+      csvnlp classify "Clusters coach SMEs with innovation vouchers to build new value chains."
+
+      csvnlp classify --file submission.txt --json
+
+      cat submission.txt | csvnlp classify - --json
+    """
+    from csvnlp.inputs import checked_text, decode_bytes, read_text_file
+
+    inputs: list[tuple[str, str]] = []
+    if text == "-":
+        inputs.append(("<stdin>", run(lambda: checked_text(decode_bytes(sys.stdin.buffer.read(), "standard input"), "standard input"))))
+    elif text is not None:
+        inputs.append(("<argument>", run(lambda: checked_text(text, "the text argument"))))
+    for path in files:
+        inputs.append((str(path), run(lambda p=path: read_text_file(p))))
+    if not inputs:
+        fail("nothing to classify: give TEXT, --file PATH or '-' for standard input (see --help)", ExitStatus.BAD_INPUT)
+
+    from csvnlp.bundle import load_bundle
+
+    bundle = run(lambda: load_bundle(model))
+    results = bundle.classify([t for _, t in inputs], entities=not no_entities, explain=top_terms)
+    for (source, _), result in zip(inputs, results):
+        if as_json:
+            result = {"source": source, **result}
+            result.setdefault("explanation", {})
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            _print_result(source, result, show_source=len(inputs) > 1)
+
+
+def _print_result(source: str, result: dict[str, Any], show_source: bool) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if show_source:
+        console.print(f"[bold]{source}[/bold]")
+    if result["status"] == "uncertain":
+        console.print("status: [yellow]uncertain[/yellow] (too little evidence of a shared-value level)")
+    else:
+        console.print(f"status: [green]ok[/green]  predicted: [bold]{', '.join(result['predicted'])}[/bold]")
+    for item in result["levels"]:
+        mark = "*" if item["level"] in result["predicted"] else " "
+        bar = "#" * round(item["probability"] * 20)
+        console.print(f" {mark} {item['level']:<20} {item['probability']:.2f} {bar}")
+    for level, terms in (result.get("explanation") or {}).items():
+        if terms:
+            console.print(f"   why {level}: " + ", ".join(t["term"] for t in terms))
+    for label in ("CLUSTER", "PROGRAMME"):
+        names = sorted({e["text"] for e in result["entities"] if e["label"] == label})
+        if names:
+            console.print(f" {label.lower()}s: " + "; ".join(names))
+    console.print()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The spaCy pipeline that finds CLUSTER and PROGRAMME names.
+
+Built on ``spacy.blank("en")`` (no downloaded model), with two components:
+
+1. ``entity_ruler``: phrase patterns learned from the annotated spans of the training corpus
+   (case-sensitive, so "Systematic" the cluster does not match "systematic" the adjective);
+2. ``csvnlp_name_shapes``: general patterns for names never seen in training: call
+   identifiers (``COS-CLUSTER-2015-3-02``, ``HORIZON-CL6-2021-...``), programme names
+   (Horizon 2020, COSME, INNOSUP, INTERREG MED, Erasmus+, ERDF, ...) and the shapes of cluster
+   names ("... Cluster", "Cluster ...", "... Clust-ER", "... Partnership", "Pôle ...").
+
+Where two candidates overlap the longer wins, so a learned "Interreg MED Programme" beats
+the shape "Interreg MED".
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import compile_infix_regex, filter_spans
+
+ENTITY_LABELS = ("CLUSTER", "PROGRAMME")
+SHAPES_COMPONENT = "csvnlp_name_shapes"
+
+# A capitalised word inside a name (letters, digits, &, apostrophes, dots and dashes allowed).
+_CAP = r"[A-ZÀ-Þ][\w&’'.\-]*"
+_CONNECT = r"(?:de|del|della|di|da|do|des|du|d’|of|for|and|in|y|e|et|&)"
+_NAME_TAIL = rf"(?:\s+(?:{_CAP}|{_CONNECT}))*(?:\s+[–-]\s+[A-Z][A-Z0-9]+)?"
+# Field labels that follow "Cluster" in a case text ("Cluster Partners: ...") are no names.
+_NOT_A_NAME = r"(?!(?:Partners?|Participants?|Project|Members?)\b)"
+
+CALL_IDENTIFIER = re.compile(
+    r"(?<![\w-])[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*-(?:19|20)\d\d(?:-[A-Za-z0-9]+)*(?![\w-])"
+)
+PROGRAMME_NAMES = re.compile(
+    r"(?<![\w-])(?:"
+    r"Horizon\s+(?:2020|Europe)|H2020|FP[4-9]|COSME|INNOSUP(?:-\d+)?|"
+    r"(?:INTERREG|Interreg)(?:\s+(?:MED|Med|SUDOE|Sudoe|Europe|EUROPE|IV[ABC]?|V[ABC]?|"
+    r"Atlantic Area|Alpine Space|North Sea|Baltic Sea Region|Central Europe|Danube|ADRION|"
+    r"NEXT MED|Euro-MED|Euro-Med|POCTEFA|MAC|ALCOTRA))?(?:\s+Programme)?|"
+    r"Erasmus\+|LIFE|PRIMA|ERDF|ESF\+?|EAFRD|EMFF|EMFAF|Cohesion\s+Fund|"
+    r"European\s+Regional\s+Development\s+Fund|European\s+Social\s+Fund(?:\s+Plus)?|"
+    r"Marie\s+Sk[łl]odowska-Curie\s+Actions?|MSCA|ERC|EIC\s+(?:Accelerator|Pathfinder|Transition)|"
+    r"SME\s+Instrument|Digital\s+Europe(?:\s+Programme)?|Creative\s+Europe|Eurostars|EUREKA|"
+    r"Single\s+Market\s+Programme|VINNOVA|Vinnova|Innosuisse|Innovate\s+UK|"
+    r"(?:{cap}\s+){{1,4}}(?:Programme|Programm|Program)"
+    r")(?![\w+-])".format(cap=_CAP)
+)
+CLUSTER_SHAPES = re.compile(
+    "|".join(
+        [
+            rf"(?:{_CAP}\s+){{1,5}}Cl[uú]ster(?![\w-])",  # "SCC Cluster", "Basque Environment Cluster"
+            rf"Cl[uú]ster(?:ul)?\s+{_NOT_A_NAME}{_CAP}{_NAME_TAIL}",  # "Cluster TIC SANTE Nouvelle-Aquitaine"
+            rf"{_CAP}(?:\s+(?:{_CAP}|{_CONNECT}|&;?)){{0,4}}\s+Clust-E[Rr](?![\w-])",  # "Energy & Environment Clust-ER"
+            rf"Clust-E[Rr]\s+{_CAP}{_NAME_TAIL}",  # "Clust-ER Agroalimentare"
+            rf"(?:{_CAP}\s+){{1,4}}Partnership(?![\w-])",  # "Catalan Water Partnership"
+            rf"P[ôo]le\s+{_CAP}{_NAME_TAIL}",  # "Pôle Mer Méditerranée"
+        ]
+    )
+)
+# Words that open a sentence rather than a name ("The Cluster ...", "This Partnership").
+_LEADING_NOISE = {
+    "The", "This", "That", "These", "Those", "A", "An", "Each", "Every", "Our", "Their", "Its",
+    "In", "With", "For", "By", "As", "At", "On", "From", "And", "Of", "To", "All", "Both",
+    "European", "New", "Strategic", "Regional", "National", "Local",
+}
+_TRAILING_NOISE = {w.strip("()") for w in _CONNECT.strip("(?:)").split("|")} | {"Cluster", "Clúster"}
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Drop sentence-opening words before a name and connectors after it."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    if not words:
+        return None
+    first, last = 0, len(words) - 1
+    core = {"Cluster", "Clúster", "Clust-ER", "Clust-Er", "Partnership"}
+    while first < last and words[first].group() in _LEADING_NOISE:
+        first += 1
+    while last > first and words[last].group() in _TRAILING_NOISE - core and words[first].group() in core:
+        last -= 1
+    new_start, new_end = start + words[first].start(), start + words[last].end()
+    if text[new_start:new_end] in core | {"Pôle", "Pole"}:
+        return None
+    return new_start, new_end
+
+
+# A fold with no annotated names is legitimate (cross-validation); spaCy warns about it.
+warnings.filterwarnings("ignore", message=r".*\[W036\]")
+
+
+def shape_matches(text: str) -> Iterator[tuple[int, int, str]]:
+    """Character spans of call identifiers, programme names and cluster-name shapes."""
+    for match in CALL_IDENTIFIER.finditer(text):
+        yield match.start(), match.end(), "PROGRAMME"
+    for match in PROGRAMME_NAMES.finditer(text):
+        yield match.start(), match.end(), "PROGRAMME"
+    for match in CLUSTER_SHAPES.finditer(text):
+        trimmed = _trim(text, match.start(), match.end())
+        if trimmed:
+            yield trimmed[0], trimmed[1], "CLUSTER"
+
+
+@Language.component(SHAPES_COMPONENT)
+def name_shapes(doc: Doc) -> Doc:
+    """Add shape-based names to what the entity ruler found; the longer span wins."""
+    spans = list(doc.ents)
+    for start, end, label in shape_matches(doc.text):
+        span = doc.char_span(start, end, label=label, alignment_mode="contract")
+        if span is not None and len(span):
+            spans.append(span)
+    doc.ents = filter_spans(spans)
+    return doc
+
+
+def blank_pipeline() -> Language:
+    """``spacy.blank("en")`` whose tokenizer also splits "AVEP(Spain" at the bracket."""
+    nlp = spacy.blank("en")
+    infixes = list(nlp.Defaults.infixes) + [r"(?<=[A-Za-z])\((?=[A-Za-z])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return nlp
+
+
+def learned_patterns(records: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """Phrase patterns from the records' annotated spans (one per distinct text and label)."""
+    seen = set()
+    for record in records:
+        for entity in record.get("entities") or []:
+            phrase = record["text"][entity["start"] : entity["end"]]
+            seen.add((entity["label"], phrase))
+    return [{"label": label, "pattern": phrase} for label, phrase in sorted(seen)]
+
+
+def build_entity_pipeline(records: Iterable[dict[str, Any]]) -> Language:
+    """A pipeline whose learned phrases come only from ``records`` (the training fold)."""
+    nlp = blank_pipeline()
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "ORTH"})
+    ruler.add_patterns(learned_patterns(records))  # type: ignore[attr-defined]
+    nlp.add_pipe(SHAPES_COMPONENT)
+    return nlp
+
+
+def load_entity_pipeline(path: Path) -> Language:
+    return spacy.load(path)
+
+
+def doc_entities(doc: Doc) -> list[dict[str, Any]]:
+    return [_entity(span) for span in doc.ents]
+
+
+def _entity(span: Span) -> dict[str, Any]:
+    return {"text": span.text, "label": span.label_, "start": span.start_char, "end": span.end_char}
+
+
+def extract_entities(nlp: Language, texts: Iterable[str], batch_size: int = 256) -> Iterator[list[dict[str, Any]]]:
+    """Entities of each text, as plain dicts with character offsets into the input."""
+    for doc in nlp.pipe(texts, batch_size=batch_size):
+        yield doc_entities(doc)

@@ -1,0 +1,50 @@
+"""Typed errors and the exit statuses the CLI maps them to.
+
+Library code raises these with a message written for a person (what is wrong, what to do);
+only ``cli.py`` turns them into exit codes and coloured output.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """Documented exit codes; scripts may rely on them."""
+
+    OK = 0
+    ERROR = 1  # unexpected failure (a bug: please report it)
+    USAGE = 2  # wrong command-line arguments (Typer/Click's own code)
+    BAD_INPUT = 3  # empty/binary/undecodable text, unreadable or malformed input file
+    BAD_MODEL = 4  # model bundle missing, corrupt, tampered or made with other library versions
+    INVALID_CORPUS = 5  # corpus file has problems (``corpus validate``)
+    EXISTS = 6  # refusing to overwrite an existing output without --force
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class CsvnlpError(Exception):
+    """Base class: a problem the user can fix, with a message saying how."""
+
+    exit_status: ExitStatus = ExitStatus.ERROR
+
+
+class InputError(CsvnlpError):
+    exit_status = ExitStatus.BAD_INPUT
+
+
+class ModelError(CsvnlpError):
+    exit_status = ExitStatus.BAD_MODEL
+
+
+class CorpusError(CsvnlpError):
+    exit_status = ExitStatus.INVALID_CORPUS
+
+
+class ReportFormatError(CsvnlpError):
+    """The report text does not have the structure the extractor expects."""
+
+    exit_status = ExitStatus.BAD_INPUT
+
+
+class OutputExistsError(CsvnlpError):
+    exit_status = ExitStatus.EXISTS

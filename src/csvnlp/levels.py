@@ -1,0 +1,130 @@
+"""The three levels of Creating Shared Value (Porter & Kramer 2011) and their vocabulary.
+
+Every file, JSON object and CLI flag uses the stable keys below. The definitions are the
+report's own words (section 2 and section 6); the keyword lexicons are written from those
+definitions and serve two purposes: the keyword-rule baseline, and lexicon features whose
+weights the classifier learns (see ``classifier.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Level(str, Enum):
+    PRODUCTS_MARKETS = "products_markets"
+    VALUE_CHAIN = "value_chain"
+    CLUSTER_DEVELOPMENT = "cluster_development"
+
+
+LEVEL_KEYS: tuple[str, ...] = tuple(level.value for level in Level)
+
+UNCERTAIN = "uncertain"
+
+
+@dataclass(frozen=True)
+class LevelDefinition:
+    key: str
+    name: str
+    definition: str
+    keywords: tuple[str, ...]
+
+
+DEFINITIONS: dict[str, LevelDefinition] = {
+    Level.PRODUCTS_MARKETS.value: LevelDefinition(
+        key=Level.PRODUCTS_MARKETS.value,
+        name="Reconceiving products and markets",
+        definition=(
+            "Meeting societal needs through products and addressing unserved or underserved "
+            "customers. To promote the innovative solutions, products and services related "
+            "with CSV."
+        ),
+        keywords=(
+            "product", "products", "service", "services", "market", "markets", "customer",
+            "customers", "consumer", "consumers", "societal needs", "social needs",
+            "unserved", "underserved", "innovative solutions", "new solutions", "solution",
+            "solutions", "elderly", "health", "patients", "demand", "users",
+            "commercialization", "launch", "new products", "technology", "technologies",
+        ),
+    ),
+    Level.VALUE_CHAIN.value: LevelDefinition(
+        key=Level.VALUE_CHAIN.value,
+        name="Redefining productivity in the value chain",
+        definition=(
+            "Changing practices in the value chain to drive productivity through better "
+            "utilizing resources, employees, and business partners."
+        ),
+        keywords=(
+            "value chain", "supply chain", "productivity", "resources", "resource efficiency",
+            "efficiency", "employees", "workers", "business partners", "practices",
+            "sustainability", "recycling", "waste", "energy", "water", "circular economy",
+            "procurement", "logistics", "qualification", "training", "employment", "jobs",
+            "remanufacturing", "business models",
+        ),
+    ),
+    Level.CLUSTER_DEVELOPMENT.value: LevelDefinition(
+        key=Level.CLUSTER_DEVELOPMENT.value,
+        name="Enabling local cluster development",
+        definition=(
+            "Improving the available skills, supplier base, and supporting institutions in "
+            "the communities where a company operates to boost productivity, innovation, "
+            "and growth."
+        ),
+        keywords=(
+            "cluster", "clusters", "cluster development", "intercluster", "cross-sectoral",
+            "cross-border", "skills", "supplier base", "suppliers", "supporting institutions",
+            "communities", "community", "local", "regional", "smes", "vouchers", "voucher",
+            "coaching", "mentoring", "innovation support", "capacity building", "ecosystem",
+            "collaboration", "cooperation", "growth", "entrepreneurs",
+        ),
+    ),
+}
+
+# Terms that show a text is about shared value, clusters, firms or public funding at all.
+# Used to gate the `uncertain` outcome on evidence instead of on the class prior alone.
+# Deliberately specific: words every research abstract uses ("society", "industry",
+# "community", "social" alone) say nothing about shared value and are left out.
+DOMAIN_KEYWORDS: tuple[str, ...] = (
+    "shared value", "cluster", "clusters", "clustering", "intercluster", "smes", "sme",
+    "value chain", "value chains", "supply chain", "sustainability", "circular economy",
+    "competitiveness", "stakeholders", "social value", "social impact", "social challenges",
+    "societal challenges", "local development", "local communities", "regional development",
+    "regional", "employment", "jobs", "market", "markets", "companies", "enterprises",
+    "business", "business models", "entrepreneurs", "entrepreneurship", "vouchers",
+    "innovation support", "coaching", "mentoring", "cooperation", "partnership", "ecosystem",
+    "public administration", "municipalities", "sdg", "sdgs", "agenda 2030",
+)
+
+_PHRASE_CACHE: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled, case-insensitive, word-bounded alternation of ``keywords``."""
+    pattern = _PHRASE_CACHE.get(keywords)
+    if pattern is None:
+        alternation = "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
+        pattern = re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.IGNORECASE)
+        _PHRASE_CACHE[keywords] = pattern
+    return pattern
+
+
+def keyword_hits(text: str, keywords: tuple[str, ...]) -> list[str]:
+    """Every keyword occurrence in ``text`` (lower-cased), in order."""
+    return [m.group(0).lower() for m in keyword_pattern(keywords).finditer(text)]
+
+
+def level_from_phrase(phrase: str) -> list[str]:
+    """Map a Table 1 'Level' cell (free text, possibly naming two levels) to level keys."""
+    normalised = " ".join(phrase.lower().split())
+    found = []
+    if "reconceiving products" in normalised:
+        found.append(Level.PRODUCTS_MARKETS.value)
+    if "redefining productivity" in normalised:
+        found.append(Level.VALUE_CHAIN.value)
+    if "enabling local cluster" in normalised:
+        found.append(Level.CLUSTER_DEVELOPMENT.value)
+    if not found:
+        raise ValueError(f"no CSV level named in {phrase!r}")
+    return [key for key in LEVEL_KEYS if key in found]
