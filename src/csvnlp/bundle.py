@@ -101,6 +101,8 @@ def save_bundle(bundle: ModelBundle, directory: Path, force: bool = False) -> Pa
     """Write the bundle atomically; refuse to replace an existing one unless ``force``."""
     import joblib
 
+    from csvnlp.entities import save_entity_pipeline
+
     directory = directory.resolve()
     if directory.exists() and any(directory.iterdir()) and not force:
         raise OutputExistsError(f"{directory} already holds a model; pass --force to replace it, or choose another --out")
@@ -109,7 +111,7 @@ def save_bundle(bundle: ModelBundle, directory: Path, force: bool = False) -> Pa
     staging.chmod(0o755)  # mkdtemp makes it private; a model directory is shared like any other
     try:
         joblib.dump(bundle.classifier, staging / CLASSIFIER_FILE)
-        bundle.entity_pipeline.to_disk(staging / ENTITIES_DIR)
+        save_entity_pipeline(bundle.entity_pipeline, staging / ENTITIES_DIR)
         card = bundle.meta.pop("_card", None)
         if card:
             (staging / CARD_FILE).write_text(card, encoding="utf-8")

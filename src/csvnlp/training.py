@@ -13,6 +13,7 @@ from csvnlp.entities import build_entity_pipeline, learned_patterns
 from csvnlp.evaluation import HYPERPARAMETER_GRID, fit_gate, select_hyperparameters
 from csvnlp.levels import DEFINITIONS, LEVEL_KEYS
 from csvnlp.report_source import level_descriptions
+from csvnlp.reporting import render_model_card
 
 DEFAULT_SEED = 13
 
@@ -92,6 +93,7 @@ def train_to_directory(
         raise OutputExistsError(f"{out} already holds a model; pass --force to replace it, or choose another --out")
     bundle = train_bundle(records, prototypes, seed=seed, progress=progress, trained_at=trained_at)
     bundle.meta["name"] = out.name
+    bundle.meta["_card"] = render_model_card(bundle.meta)
     save_bundle(bundle, out, force=force)
     bundle.meta = read_meta(out)
     return bundle

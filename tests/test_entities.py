@@ -1,0 +1,68 @@
+"""CLUSTER / PROGRAMME extraction on spacy.blank("en")."""
+
+from __future__ import annotations
+
+import pytest
+
+from csvnlp.entities import build_entity_pipeline, learned_patterns
+
+
+@pytest.fixture(scope="module")
+def shape_only():
+    return build_entity_pipeline([])  # no learned phrases: only the general patterns
+
+
+def names(nlp, text):
+    return {(e.text, e.label_) for e in nlp(text).ents}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # names that appear nowhere in the corpus
+        ("The Basque Maritime Cluster leads the project.", {("Basque Maritime Cluster", "CLUSTER")}),
+        ("Cluster Alimentario de Galicia coordinates it.", {("Cluster Alimentario de Galicia", "CLUSTER")}),
+        ("Partners include Pôle Mer Méditerranée.", {("Pôle Mer Méditerranée", "CLUSTER")}),
+        ("Funded under INNOSUP-01-2018-2020.", {("INNOSUP-01-2018-2020", "PROGRAMME")}),
+        ("Call HORIZON-CL6-2021-FARM2FORK-01-02 opened.", {("HORIZON-CL6-2021-FARM2FORK-01-02", "PROGRAMME")}),
+        ("Topic H2020-SMEINST-1-2016-2017 of Horizon 2020.", {("H2020-SMEINST-1-2016-2017", "PROGRAMME"), ("Horizon 2020", "PROGRAMME")}),
+        ("Co-financed by the ERDF and Interreg Europe.", {("ERDF", "PROGRAMME"), ("Interreg Europe", "PROGRAMME")}),
+        ("The Andalusian Aerospace Partnership joined.", {("Andalusian Aerospace Partnership", "CLUSTER")}),
+    ],
+)
+def test_entities_find_names_never_seen_in_training(shape_only, text, expected):
+    assert names(shape_only, text) == expected
+
+
+def test_entities_ignore_field_labels_and_generic_mentions(shape_only):
+    assert names(shape_only, "Cluster Partners: clusters from Denmark and Spain.") == set()
+    assert names(shape_only, "The cluster conducted studies in 2016-2018.") == set()
+
+
+def test_entities_learned_phrases_are_case_sensitive(records):
+    nlp = build_entity_pipeline(records)
+    assert ("Systematic", "CLUSTER") in names(nlp, "Partners: Systematic and GAIA.")
+    assert names(nlp, "a systematic review") == set()
+
+
+def test_entities_reproduce_the_gold_spans_of_the_training_corpus(records):
+    nlp = build_entity_pipeline(records)
+    for record in records:
+        gold = {(e["start"], e["end"], e["label"]) for e in record["entities"]}
+        found = {(e.start_char, e.end_char, e.label_) for e in nlp(record["text"]).ents}
+        assert gold <= found, record["id"]
+
+
+def test_entities_learned_patterns_come_only_from_given_records(records):
+    patterns = learned_patterns(records[:1])
+    assert {p["pattern"] for p in patterns} == {e["text"] for e in records[0]["entities"]}
+
+
+def test_entities_survive_to_disk_and_back(tmp_path, records):
+    from csvnlp.entities import load_entity_pipeline, save_entity_pipeline
+
+    nlp = build_entity_pipeline(records)
+    save_entity_pipeline(nlp, tmp_path / "ner")
+    loaded = load_entity_pipeline(tmp_path / "ner")
+    text = "GAIA and the Basque Maritime Cluster applied to COS-CLUSTER-2015-3-02 (AVEP(Spain))."
+    assert [(e.text, e.label_) for e in loaded(text).ents] == [(e.text, e.label_) for e in nlp(text).ents]
