@@ -208,6 +208,79 @@ def classify(
             _print_result(source, result, show_source=len(inputs) > 1)
 
 
+@app.command()
+def tag(
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="Table to tag: .csv/.tsv (any delimiter, optionally .gz), .jsonl (optionally .gz) or .parquet."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output table; its format follows its extension (.csv, .csv.gz, .jsonl, .parquet)."),
+    text_columns: List[str] = typer.Option(..., "--text-column", "-t", help="Column holding the description; repeat to join several (e.g. title + objective)."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="Column to use as the row id [default: the row number]."),
+    keep_columns: List[str] = typer.Option([], "--keep-columns", "-k", help="Input column to carry into the output (repeatable)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle directory [default: models/csvnlp-base]."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (each loads the model once); with --engine dask, local workers."),
+    batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Rows per chunk; memory stays flat whatever the input size."),
+    resume: bool = typer.Option(False, "--resume", help="Continue a killed run from its finished chunks (same input, model and options)."),
+    engine: str = typer.Option("local", "--engine", help="'local' (this machine) or 'dask' (a Dask cluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 [default: start a LocalCluster]."),
+    no_entities: bool = typer.Option(False, "--no-entities", help="Skip cluster/programme extraction (faster)."),
+    sep: Optional[str] = typer.Option(None, "--sep", help="CSV delimiter [default: sniffed from the file]."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Print the end-of-run summary as JSON."),
+) -> None:
+    """Tag every row of a funding database export with CSV levels and entity names.
+
+    Streams in chunks, in parallel, and can resume after a kill. One output row per input
+    row, in input order, with columns: id, status (ok / uncertain / error), predicted
+    (level keys joined by ';'), p_products_markets, p_value_chain, p_cluster_development,
+    clusters, programmes (distinct names joined by ';'), error (the reason for status=error),
+    then any --keep-columns. Rows that cannot be tagged are also listed in
+    OUTPUT.errors.jsonl (row number, id, reason).
+
+    Example (a CORDIS export, ';'-separated, with multi-line objectives):
+
+      csvnlp tag projects.csv --out tagged.csv -t title -t objective --id-column id -k acronym
+    """
+    from csvnlp.bundle import default_model_dir
+    from csvnlp.tagging import TagOptions, tag_table
+
+    if engine not in ("local", "dask"):
+        fail(f"--engine must be 'local' or 'dask', not {engine!r}", ExitStatus.USAGE)
+    options = TagOptions(
+        text_columns=list(text_columns), id_column=id_column, keep_columns=list(keep_columns),
+        batch_size=batch_size, jobs=jobs, entities=not no_entities, sep=sep, engine=engine,
+        scheduler=scheduler, resume=resume, force=force,
+    )
+    show = not quiet and sys.stderr.isatty()
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = [
+        TextColumn("tagging"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[rows]:,} rows  {task.fields[rate]:,.0f} rows/s"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+    ]
+    started = __import__("time").perf_counter()
+    with Progress(*columns, console=Console(stderr=True), disable=not show) as progress:
+        task = progress.add_task("tag", total=None, rows=0, rate=0.0)
+
+        def on_progress(rows: int, position: int, total: int) -> None:
+            rate = rows / max(__import__("time").perf_counter() - started, 1e-9)
+            progress.update(task, completed=position, total=total, rows=rows, rate=rate)
+
+        summary = run(lambda: tag_table(input_path, out, options, model or default_model_dir(), on_progress))
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), indent=2))
+        return
+    typer.echo(
+        f"tagged {summary.rows:,} rows into {summary.output} in {summary.elapsed_s:.1f} s ({summary.rows_per_s:,.0f} rows/s): "
+        f"{summary.tagged:,} with a level, {summary.uncertain:,} uncertain, {summary.errors:,} errors"
+        + (f" (listed in {summary.errors_file})" if summary.errors else "")
+    )
+    typer.echo("levels: " + ", ".join(f"{k} {v:,}" for k, v in summary.level_counts.items()))
+    if summary.resumed_chunks:
+        typer.echo(f"resumed: {summary.resumed_chunks} chunk(s) were already done")
+
+
 def _print_result(source: str, result: dict[str, Any], show_source: bool) -> None:
     from rich.console import Console
 

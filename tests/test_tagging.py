@@ -1,0 +1,220 @@
+"""`csvnlp tag`: formats, bad rows, fail-fast, parallel, resume after a real kill, Dask."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from csvnlp.tagging import OUTPUT_COLUMNS, TagOptions, tag_table
+
+from conftest import ROOT, SHIPPED_MODEL
+
+
+def write_cordis_like_csv(path: Path, records, repeat: int = 1, bad_rows: bool = True) -> int:
+    """A ';'-separated export with a BOM and multi-line quoted objectives, like CORDIS."""
+    rows = []
+    for r in range(repeat):
+        for record in records:
+            rows.append({"id": f"{record['id']}-{r}", "acronym": record["title"][:12], "title": record["title"], "objective": record["text"]})
+    if bad_rows:
+        rows.insert(3, {"id": "empty", "acronym": "E", "title": "", "objective": "   "})
+        rows.insert(5, {"id": "binary", "acronym": "B", "title": "", "objective": "\x00\x01\x02\x03\x04\x05\x06"})
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "acronym", "title", "objective"], delimiter=";", quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+def run_tag(tmp_path, input_path, out_name, **kwargs):
+    options = TagOptions(text_columns=["title", "objective"], id_column="id", keep_columns=["acronym"], batch_size=7, **kwargs)
+    out = tmp_path / out_name
+    return tag_table(input_path, out, options, SHIPPED_MODEL), out
+
+
+def read_any(path: Path) -> pd.DataFrame:
+    name = path.name
+    if name.endswith(".parquet"):
+        return pd.read_parquet(path)
+    if name.endswith((".jsonl", ".jsonl.gz")):
+        return pd.read_json(path, lines=True, dtype=False)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def cordis_csv(tmp_path_factory, records):
+    path = tmp_path_factory.mktemp("in") / "projects.csv"
+    write_cordis_like_csv(path, records)
+    return path
+
+
+def test_tagging_one_row_per_input_row_in_order(tmp_path, cordis_csv, records):
+    summary, out = run_tag(tmp_path, cordis_csv, "tagged.csv")
+    frame = read_any(out)
+    assert list(frame.columns) == OUTPUT_COLUMNS + ["acronym"]
+    expected_ids = [f"{r['id']}-0" for r in records]
+    expected_ids.insert(3, "empty")
+    expected_ids.insert(5, "binary")
+    assert frame["id"].tolist() == expected_ids
+    assert summary.rows == 29 and summary.errors == 2
+    assert summary.tagged + summary.uncertain == 27
+    by_id = frame.set_index("id")
+    assert "INNOSUP" in by_id.loc["katana-0", "programmes"]
+    assert "cluster_development" in by_id.loc["katana-0", "predicted"]
+
+
+def test_tagging_bad_rows_become_error_rows_and_land_in_the_errors_file(tmp_path, cordis_csv):
+    _, out = run_tag(tmp_path, cordis_csv, "tagged.jsonl")
+    frame = read_any(out).set_index("id")
+    assert frame.loc["empty", "status"] == "error" and frame.loc["empty", "error"] == "empty text"
+    assert frame.loc["binary", "status"] == "error" and "binary" in frame.loc["binary", "error"]
+    errors = [json.loads(line) for line in Path(str(out) + ".errors.jsonl").read_text().splitlines()]
+    assert [(e["row"], e["id"]) for e in errors] == [(4, "empty"), (6, "binary")]
+
+
+def test_tagging_malformed_csv_rows_and_bad_encoding_are_reported_not_dropped(tmp_path):
+    path = tmp_path / "messy.csv"
+    good = "Clusters coach SMEs with innovation vouchers to build a new cross-border value chain in the region."
+    path.write_bytes(
+        b"id,text\n"
+        + f"1,{good}\n".encode()
+        + b"2,too,many,fields,here\n"
+        + b"3,caf\xe9 au lait for local SMEs and clusters in a new value chain\n"
+        + f'4,"{good}"\n'.encode()
+    )
+    summary = tag_table(path, tmp_path / "out.csv", TagOptions(text_columns=["text"], id_column="id"), SHIPPED_MODEL)
+    frame = read_any(tmp_path / "out.csv")
+    assert frame["id"].tolist() == ["1", "2", "3", "4"]
+    assert frame["status"].tolist()[1:3] == ["error", "error"]
+    assert "malformed CSV row" in frame["error"][1] and "not valid UTF-8" in frame["error"][2]
+    assert summary.errors == 2 and summary.rows == 4
+
+
+@pytest.mark.parametrize("out_name", ["t.csv", "t.csv.gz", "t.jsonl", "t.parquet"])
+def test_tagging_formats_round_trip(tmp_path, cordis_csv, out_name):
+    _, reference = run_tag(tmp_path, cordis_csv, "reference.csv")
+    _, out = run_tag(tmp_path, cordis_csv, out_name)
+    if out_name.endswith(".gz"):
+        with gzip.open(out, "rt", encoding="utf-8") as handle:
+            frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    else:
+        frame = read_any(out)
+    expected = read_any(reference)
+    assert frame["id"].astype(str).tolist() == expected["id"].tolist()
+    assert frame["status"].tolist() == expected["status"].tolist()
+    assert frame["predicted"].fillna("").tolist() == expected["predicted"].tolist()
+    assert [float(x) if x != "" else None for x in expected["p_value_chain"]] == pytest.approx(
+        [None if pd.isna(x) or x == "" else float(x) for x in frame["p_value_chain"]], abs=1e-9
+    )
+
+
+def test_tagging_reads_jsonl_parquet_and_gzip_inputs(tmp_path, records):
+    frame = pd.DataFrame({"id": [r["id"] for r in records], "title": [r["title"] for r in records], "objective": [r["text"] for r in records], "acronym": "x"})
+    frame.to_parquet(tmp_path / "in.parquet")
+    with gzip.open(tmp_path / "in.jsonl.gz", "wt", encoding="utf-8") as handle:
+        for row in frame.to_dict("records"):
+            handle.write(json.dumps(row) + "\n")
+        handle.write("{not json\n")
+    _, a = run_tag(tmp_path, tmp_path / "in.parquet", "a.csv")
+    summary, b = run_tag(tmp_path, tmp_path / "in.jsonl.gz", "b.csv")
+    first, second = read_any(a), read_any(b)
+    assert first.equals(second.iloc[:27])
+    assert second["status"].iloc[27] == "error" and "invalid JSON" in second["error"].iloc[27]
+
+
+def test_tagging_missing_column_fails_fast_without_output(tmp_path, cordis_csv, cli):
+    out = tmp_path / "never.csv"
+    result = cli("tag", str(cordis_csv), "--out", str(out), "-t", "abstract", "--model", str(SHIPPED_MODEL))
+    assert result.exit_code == 3
+    assert "no column(s) abstract" in result.stderr and "objective" in result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_tagging_unreadable_input_fails_fast(tmp_path, cli):
+    binary = tmp_path / "data.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    result = cli("tag", str(binary), "--out", str(tmp_path / "o.csv"), "-t", "text", "--model", str(SHIPPED_MODEL))
+    assert result.exit_code == 3 and "binary" in result.stderr
+    result = cli("tag", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o.csv"), "-t", "text")
+    assert result.exit_code == 3 and "no such input file" in result.stderr
+
+
+def test_tagging_refuses_to_overwrite_without_force(tmp_path, cordis_csv, cli):
+    out = tmp_path / "o.csv"
+    out.write_text("keep me")
+    result = cli("tag", str(cordis_csv), "--out", str(out), "-t", "objective", "--model", str(SHIPPED_MODEL))
+    assert result.exit_code == 6 and out.read_text() == "keep me"
+
+
+def test_tagging_parallel_jobs_equal_one_job(tmp_path, cordis_csv):
+    _, one = run_tag(tmp_path, cordis_csv, "one.csv")
+    _, two = run_tag(tmp_path, cordis_csv, "two.csv", jobs=2)
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_tagging_cli_json_summary(tmp_path, cordis_csv, cli):
+    out = tmp_path / "o.csv"
+    result = cli("tag", str(cordis_csv), "--out", str(out), "-t", "title", "-t", "objective", "--model", str(SHIPPED_MODEL), "--json", "--no-entities")
+    summary = json.loads(result.stdout)
+    assert result.exit_code == 0 and summary["rows"] == 29 and summary["errors"] == 2
+    assert set(summary["level_counts"]) == {"products_markets", "value_chain", "cluster_development"}
+    assert read_any(out)["clusters"].eq("").all()
+
+
+@pytest.mark.slow
+def test_tagging_killed_and_resumed_equals_uninterrupted(tmp_path, records):
+    source = tmp_path / "big.csv"
+    write_cordis_like_csv(source, records, repeat=40)  # 1,082 rows
+    command = [sys.executable, "-m", "csvnlp.cli", "tag", str(source), "-t", "title", "-t", "objective",
+               "--id-column", "id", "--batch-size", "20", "--model", str(SHIPPED_MODEL), "--quiet"]
+    reference = tmp_path / "reference.csv"
+    subprocess.run(command + ["--out", str(reference)], check=True, cwd=ROOT, capture_output=True)
+
+    out = tmp_path / "resumed.csv"
+    parts = Path(str(out) + ".parts")
+    process = subprocess.Popen(command + ["--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("part-*.parquet"))) < 8:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished_before_kill = len(list(parts.glob("part-*.parquet")))
+    assert 8 <= finished_before_kill < 55, "the run must be killed midway"
+    assert not out.exists()  # nothing that looks complete
+
+    done = subprocess.run(command + ["--out", str(out), "--resume"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "resumed" in done.stdout
+    assert out.read_bytes() == reference.read_bytes()
+    assert Path(str(out) + ".errors.jsonl").read_bytes() == Path(str(reference) + ".errors.jsonl").read_bytes()
+    assert not parts.exists()
+
+
+def test_tagging_resume_refuses_other_options(tmp_path, cordis_csv):
+    out = tmp_path / "o.csv"
+    parts = Path(str(out) + ".parts")
+    parts.mkdir()
+    (parts / "manifest.json").write_text("{}")
+    from csvnlp.errors import InputError
+
+    with pytest.raises(InputError, match="cannot resume"):
+        run_tag(tmp_path, cordis_csv, "o.csv", resume=True)
+
+
+@pytest.mark.slow
+def test_tagging_dask_engine_equals_local(tmp_path, cordis_csv):
+    pytest.importorskip("distributed")
+    _, local = run_tag(tmp_path, cordis_csv, "local.csv")
+    summary, dask_out = run_tag(tmp_path, cordis_csv, "dask.csv", engine="dask", jobs=2)
+    assert dask_out.read_bytes() == local.read_bytes()
+    assert summary.rows == 29
