@@ -66,3 +66,20 @@ def test_entities_survive_to_disk_and_back(tmp_path, records):
     loaded = load_entity_pipeline(tmp_path / "ner")
     text = "GAIA and the Basque Maritime Cluster applied to COS-CLUSTER-2015-3-02 (AVEP(Spain))."
     assert [(e.text, e.label_) for e in loaded(text).ents] == [(e.text, e.label_) for e in nlp(text).ents]
+
+
+def test_entities_skipping_texts_without_candidates_changes_nothing(records):
+    """The fast path (no spaCy for texts with no possible name) equals running every text."""
+    from csvnlp.entities import doc_entities, extract_entities
+
+    nlp = build_entity_pipeline(records[:20])
+    texts = [r["text"] for r in records] + [
+        "A study of proton spin with lattice methods.",
+        "Catalan  Water\nPartnership members met.",  # odd spacing still matches the learned phrase
+        "Nothing to see here, only SMEs and markets.",
+    ]
+    fast = list(extract_entities(nlp, texts))
+    full = [doc_entities(doc) for doc in nlp.pipe(texts)]
+    assert fast == full
+    assert fast[-2] and fast[-2][0]["label"] == "CLUSTER"
+    assert fast[-3] == [] and fast[-1] == []

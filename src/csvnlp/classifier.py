@@ -30,7 +30,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from csvnlp.levels import DEFINITIONS, DOMAIN_KEYWORDS, LEVEL_KEYS, UNCERTAIN, keyword_pattern
+from csvnlp.levels import DEFINITIONS, LEVEL_KEYS, UNCERTAIN, lexicon_counts
 from csvnlp.report_source import FIELD_LABELS
 
 _FIELD_LABEL_LINE = re.compile(
@@ -108,7 +108,7 @@ class LevelClassifier:
             centroid_rows.append(vector / max(sparse.linalg.norm(vector), 1e-12))
         self.centroids = sparse.vstack(centroid_rows).tocsr()
         self.training_matrix = tfidf[: len(texts)].tocsr()
-        features = self._features(tfidf, docs)
+        features = self._features(tfidf, [text_stats(doc) for doc in docs])
         targets = np.vstack([np.asarray(labels), proto_labels])
         self.models = {}
         for j, key in enumerate(LEVEL_KEYS):
@@ -121,19 +121,18 @@ class LevelClassifier:
 
     # ------------------------------------------------------------------ features
 
-    def _lexicon(self, tfidf: Any, docs: Sequence[str]) -> np.ndarray:
+    def _lexicon(self, tfidf: Any, stats: list[TextStats]) -> np.ndarray:
         similarity = (tfidf @ self.centroids.T).toarray()
-        densities = np.zeros((len(docs), len(LEVEL_KEYS)))
-        for i, doc in enumerate(docs):
-            words = max(len(_WORD.findall(doc)), 1)
-            for j, key in enumerate(LEVEL_KEYS):
-                hits = len(keyword_pattern(DEFINITIONS[key].keywords).findall(doc))
+        densities = np.zeros((len(stats), len(LEVEL_KEYS)))
+        for i, stat in enumerate(stats):
+            words = max(stat.words, 1)
+            for j, hits in enumerate(stat.level_hits):
                 # hits per 100 words, squashed: the 10th keyword says less than the 1st
                 densities[i, j] = math.log1p(100.0 * hits / words) / math.log(101.0)
         return np.hstack([similarity, densities])
 
-    def _features(self, tfidf: Any, docs: Sequence[str]) -> Any:
-        lexicon = self._lexicon(tfidf, docs) * self.hyperparameters.lexicon_weight
+    def _features(self, tfidf: Any, stats: list[TextStats]) -> Any:
+        lexicon = self._lexicon(tfidf, stats) * self.hyperparameters.lexicon_weight
         return sparse.hstack([tfidf, sparse.csr_matrix(lexicon)]).tocsr()
 
     def feature_names(self) -> list[str]:
@@ -142,12 +141,13 @@ class LevelClassifier:
 
     # ------------------------------------------------------------------ predicting
 
-    def _transform(self, texts: Sequence[str]) -> tuple[Any, Any, list[str]]:
+    def _transform(self, texts: Sequence[str]) -> tuple[Any, Any, list[TextStats]]:
         if self.vectorizer is None:
             raise RuntimeError("the classifier is not fitted")
         docs = [strip_field_labels(t) for t in texts]
         tfidf = self.vectorizer.transform(docs)
-        return tfidf, self._features(tfidf, docs), docs
+        stats = [text_stats(doc) for doc in docs]
+        return tfidf, self._features(tfidf, stats), stats
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 3) probabilities, columns in ``LEVEL_KEYS`` order."""
@@ -157,17 +157,12 @@ class LevelClassifier:
     def _proba(self, features: Any) -> np.ndarray:
         return np.column_stack([self.models[key].predict_proba(features)[:, 1] for key in LEVEL_KEYS])
 
-    def evidence(self, tfidf: Any, docs: Sequence[str]) -> list[dict[str, float]]:
+    def evidence(self, tfidf: Any, stats: list[TextStats]) -> list[dict[str, float]]:
         """How much each text gives to judge by: words, domain terms, nearest-case similarity."""
         similarity = (tfidf @ self.training_matrix.T).max(axis=1).toarray().ravel() if tfidf.shape[0] else []
-        domain = keyword_pattern(DOMAIN_KEYWORDS)
         return [
-            {
-                "words": len(_WORD.findall(doc)),
-                "domain_terms": len({m.lower() for m in domain.findall(doc)}),
-                "similarity": round(float(sim), 4),
-            }
-            for doc, sim in zip(docs, similarity)
+            {"words": stat.words, "domain_terms": stat.domain_terms, "similarity": round(float(sim), 4)}
+            for stat, sim in zip(stats, similarity)
         ]
 
     def decide(self, probabilities: np.ndarray, evidence: dict[str, float]) -> tuple[str, list[str]]:
@@ -179,11 +174,11 @@ class LevelClassifier:
 
     def classify(self, texts: Sequence[str], explain: int = 0) -> list[dict[str, Any]]:
         """Probabilities, status, predicted levels, evidence and (optionally) top terms per text."""
-        tfidf, features, docs = self._transform(texts)
+        tfidf, features, stats = self._transform(texts)
         probabilities = self._proba(features)
-        evidence = self.evidence(tfidf, docs)
+        evidence = self.evidence(tfidf, stats)
         results = []
-        for i in range(len(docs)):
+        for i in range(len(stats)):
             status, predicted = self.decide(probabilities[i], evidence[i])
             result: dict[str, Any] = {
                 "probabilities": {key: float(p) for key, p in zip(LEVEL_KEYS, probabilities[i])},
@@ -206,6 +201,18 @@ class LevelClassifier:
         contributions.sort(reverse=True)
         names = self.feature_names()
         return [{"term": names[j], "weight": round(float(c), 4)} for c, j in contributions[:k]]
+
+
+@dataclass(frozen=True)
+class TextStats:
+    words: int
+    level_hits: list[int]
+    domain_terms: int
+
+
+def text_stats(doc: str) -> TextStats:
+    hits, domain_terms = lexicon_counts(doc)
+    return TextStats(words=len(_WORD.findall(doc)), level_hits=hits, domain_terms=domain_terms)
 
 
 def _prototype_texts(key: str, prototypes: dict[str, list[str]]) -> list[str]:

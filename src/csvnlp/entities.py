@@ -1,10 +1,11 @@
 """The spaCy pipeline that finds CLUSTER and PROGRAMME names.
 
-Built on ``spacy.blank("en")`` (no downloaded model), with two components:
+Built on ``spacy.blank("en")`` (no downloaded model), with one component,
+``csvnlp_names``, that finds
 
-1. ``entity_ruler``: phrase patterns learned from the annotated spans of the training corpus
-   (case-sensitive, so "Systematic" the cluster does not match "systematic" the adjective);
-2. ``csvnlp_name_shapes``: general patterns for names never seen in training: call
+1. phrases learned from the annotated spans of the training corpus (case-sensitive, so
+   "Systematic" the cluster does not match "systematic" the adjective);
+2. general patterns for names never seen in training: call
    identifiers (``COS-CLUSTER-2015-3-02``, ``HORIZON-CL6-2021-...``), programme names
    (Horizon 2020, COSME, INNOSUP, INTERREG MED, Erasmus+, ERDF, ...) and the shapes of cluster
    names ("... Cluster", "Cluster ...", "... Clust-ER", "... Partnership", "Pôle ...").
@@ -15,17 +16,19 @@ the shape "Interreg MED".
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import spacy
 from spacy.language import Language
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, filter_spans
 
 ENTITY_LABELS = ("CLUSTER", "PROGRAMME")
-SHAPES_COMPONENT = "csvnlp_name_shapes"
+NAMES_COMPONENT = "csvnlp_names"
 
 # A capitalised word inside a name (letters, digits, &, apostrophes, dots and dashes allowed).
 _CAP = r"[A-ZÀ-Þ][\w&’'.\-]*"
@@ -92,6 +95,9 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     return new_start, new_end
 
 
+SHAPE_PATTERNS = (CALL_IDENTIFIER, PROGRAMME_NAMES, CLUSTER_SHAPES)
+
+
 def shape_matches(text: str) -> Iterator[tuple[int, int, str]]:
     """Character spans of call identifiers, programme names and cluster-name shapes."""
     for match in CALL_IDENTIFIER.finditer(text):
@@ -104,16 +110,68 @@ def shape_matches(text: str) -> Iterator[tuple[int, int, str]]:
             yield trimmed[0], trimmed[1], "CLUSTER"
 
 
-@Language.component(SHAPES_COMPONENT)
-def name_shapes(doc: Doc) -> Doc:
-    """Add shape-based names to what the entity ruler found; the longer span wins."""
-    spans = list(doc.ents)
-    for start, end, label in shape_matches(doc.text):
-        span = doc.char_span(start, end, label=label, alignment_mode="contract")
-        if span is not None and len(span):
-            spans.append(span)
-    doc.ents = filter_spans(spans)
-    return doc
+class NameFinder:
+    """One spaCy component: learned phrases (PhraseMatcher on exact text) plus name shapes.
+
+    Overlaps go to the longer span; on equal spans a learned phrase wins. ``doc.ents`` is set
+    only when something is found, because reading or setting it walks every token, which
+    was a third of the tagging time on texts with no names (most of a funding database).
+    """
+
+    def __init__(self, nlp: Language, name: str = NAMES_COMPONENT):
+        self.name = name
+        self.vocab = nlp.vocab
+        self.patterns: list[dict[str, str]] = []
+        self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self._tokenizer = nlp.tokenizer
+        self._prefilter: re.Pattern[str] | None = None
+
+    def add_patterns(self, patterns: Iterable[dict[str, str]]) -> None:
+        for pattern in patterns:
+            self.patterns.append(dict(pattern))
+            self.matcher.add(pattern["label"], [self._tokenizer(pattern["pattern"])])
+        # Any text the PhraseMatcher can match contains the phrase's words in order, separated
+        # by white space where the phrase has it: a superset test that needs no tokenizing.
+        phrases = sorted({p["pattern"] for p in self.patterns}, key=len, reverse=True)
+        self._prefilter = (
+            re.compile("|".join(r"\s+".join(re.escape(part) for part in phrase.split()) for phrase in phrases))
+            if phrases else None
+        )
+
+    def may_find_names(self, text: str) -> bool:
+        """False only when this component would certainly find nothing in ``text``."""
+        if self._prefilter is not None and self._prefilter.search(text):
+            return True
+        return any(pattern.search(text) for pattern in SHAPE_PATTERNS)
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = [Span(doc, start, end, label=match_id) for match_id, start, end in self.matcher(doc)]
+        for start, end, label in shape_matches(doc.text):
+            span = doc.char_span(start, end, label=label, alignment_mode="contract")
+            if span is not None and len(span):
+                spans.append(span)
+        if spans:
+            doc.ents = filter_spans(spans)
+            doc.user_data[NAMES_COMPONENT] = [_entity(span) for span in doc.ents]
+        else:
+            doc.user_data[NAMES_COMPONENT] = []
+        return doc
+
+    def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "patterns.json").write_text(json.dumps(self.patterns, ensure_ascii=False, indent=0), encoding="utf-8")
+
+    def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> "NameFinder":
+        self.patterns = []
+        self.matcher = PhraseMatcher(self.vocab, attr="ORTH")
+        self.add_patterns(json.loads((Path(path) / "patterns.json").read_text(encoding="utf-8")))
+        return self
+
+
+@Language.factory(NAMES_COMPONENT)
+def make_name_finder(nlp: Language, name: str) -> NameFinder:
+    return NameFinder(nlp, name)
 
 
 def blank_pipeline() -> Language:
@@ -137,11 +195,8 @@ def learned_patterns(records: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
 def build_entity_pipeline(records: Iterable[dict[str, Any]]) -> Language:
     """A pipeline whose learned phrases come only from ``records`` (the training fold)."""
     nlp = blank_pipeline()
-    patterns = learned_patterns(records)
-    if patterns:  # a fold without annotated names (cross-validation) has no ruler at all
-        ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "ORTH"})
-        ruler.add_patterns(patterns)  # type: ignore[attr-defined]
-    nlp.add_pipe(SHAPES_COMPONENT)
+    finder = nlp.add_pipe(NAMES_COMPONENT)
+    finder.add_patterns(learned_patterns(records))  # type: ignore[attr-defined]
     return nlp
 
 
@@ -155,25 +210,33 @@ def save_entity_pipeline(nlp: Language, path: Path) -> None:
 
 
 def load_entity_pipeline(path: Path) -> Language:
-    """Rebuild the pipeline's components, then read their saved state (spaCy's from_disk)."""
+    """Rebuild the pipeline's component, then read its saved patterns (spaCy's from_disk)."""
     if not (path / "config.cfg").is_file():
         raise FileNotFoundError(f"{path} holds no spaCy pipeline (config.cfg)")
     nlp = blank_pipeline()
-    if (path / "entity_ruler").is_dir():
-        nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "ORTH"})
-    nlp.add_pipe(SHAPES_COMPONENT)
+    nlp.add_pipe(NAMES_COMPONENT)
     return nlp.from_disk(path, exclude=NOT_SAVED)
 
 
 def doc_entities(doc: Doc) -> list[dict[str, Any]]:
-    return [_entity(span) for span in doc.ents]
+    found = doc.user_data.get(NAMES_COMPONENT)
+    return list(found) if found is not None else [_entity(span) for span in doc.ents]
 
 
 def _entity(span: Span) -> dict[str, Any]:
     return {"text": span.text, "label": span.label_, "start": span.start_char, "end": span.end_char}
 
 
-def extract_entities(nlp: Language, texts: Iterable[str], batch_size: int = 256) -> Iterator[list[dict[str, Any]]]:
-    """Entities of each text, as plain dicts with character offsets into the input."""
-    for doc in nlp.pipe(texts, batch_size=batch_size):
-        yield doc_entities(doc)
+def extract_entities(nlp: Language, texts: Sequence[str], batch_size: int = 256) -> Iterator[list[dict[str, Any]]]:
+    """Entities of each text, as plain dicts with character offsets into the input.
+
+    Texts in which no learned phrase and no name shape can occur skip the spaCy pipeline
+    (most rows of a funding database name no cluster or programme); the others run through
+    it in full, so the result is the same as running every text.
+    """
+    finder = nlp.get_pipe(NAMES_COMPONENT) if NAMES_COMPONENT in nlp.pipe_names else None
+    candidates = [i for i, text in enumerate(texts) if finder is None or finder.may_find_names(text)]
+    docs = nlp.pipe((texts[i] for i in candidates), batch_size=batch_size)
+    found = dict(zip(candidates, (doc_entities(doc) for doc in docs)))
+    for i in range(len(texts)):
+        yield found.get(i, [])

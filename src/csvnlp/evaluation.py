@@ -18,6 +18,7 @@ from csvnlp.classifier import (
     choose_thresholds,
     label_matrix,
     strip_field_labels,
+    text_stats,
 )
 from csvnlp.levels import DEFINITIONS, LEVEL_KEYS, keyword_hits
 
@@ -148,7 +149,8 @@ def select_hyperparameters(
 
 def fit_gate(model: LevelClassifier, texts: Sequence[str]) -> EvidenceGate:
     """The evidence gate's domain-term floor: the fewest terms any training case has."""
-    tfidf = model.vectorizer.transform([strip_field_labels(t) for t in texts])  # type: ignore[union-attr]
-    evidence = model.evidence(tfidf, [strip_field_labels(t) for t in texts])
+    docs = [strip_field_labels(t) for t in texts]
+    tfidf = model.vectorizer.transform(docs)  # type: ignore[union-attr]
+    evidence = model.evidence(tfidf, [text_stats(doc) for doc in docs])
     floor = min(int(e["domain_terms"]) for e in evidence)
     return EvidenceGate(min_domain_terms=max(2, floor), min_similarity=EvidenceGate().min_similarity)

@@ -128,3 +128,31 @@ def level_from_phrase(phrase: str) -> list[str]:
     if not found:
         raise ValueError(f"no CSV level named in {phrase!r}")
     return [key for key in LEVEL_KEYS if key in found]
+
+
+# One pass over a text for every lexicon at once: the classifier needs each level's hits and
+# the distinct domain terms of thousands of texts per second (tagging), and one compiled
+# alternation over lower-cased text is several times faster than four case-insensitive ones.
+_LEXICONS: dict[str, tuple[str, ...]] = {key: DEFINITIONS[key].keywords for key in LEVEL_KEYS} | {"domain": DOMAIN_KEYWORDS}
+_TERM_OWNERS: dict[str, tuple[str, ...]] = {}
+for _name, _terms in _LEXICONS.items():
+    for _term in _terms:
+        _TERM_OWNERS[_term.lower()] = _TERM_OWNERS.get(_term.lower(), ()) + (_name,)
+_ALL_TERMS = re.compile(
+    r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in sorted(_TERM_OWNERS, key=len, reverse=True)) + r")(?![\w-])"
+)
+
+
+def lexicon_counts(text: str) -> tuple[list[int], int]:
+    """(hits per level in ``LEVEL_KEYS`` order, number of distinct domain terms)."""
+    hits = [0] * len(LEVEL_KEYS)
+    domain: set[str] = set()
+    index = {key: i for i, key in enumerate(LEVEL_KEYS)}
+    for match in _ALL_TERMS.finditer(text.lower()):
+        term = match.group(0)
+        for owner in _TERM_OWNERS[term]:
+            if owner == "domain":
+                domain.add(term)
+            else:
+                hits[index[owner]] += 1
+    return hits, len(domain)

@@ -218,6 +218,24 @@ class TableReader:
         return Chunk(index, first_row, ids, texts, problems, kept, position)
 
     def _csv_frames(self) -> Iterator[tuple[Any, list[str | None], int]]:
+        """pandas' C parser while the file is clean; at the first malformed row, start again
+        with the Python parser (which can report bad rows in place) and skip what was read.
+        Chunk boundaries stay every ``batch_size`` rows either way, so --resume lines up."""
+        import pandas as pd
+
+        yielded_chunks = 0
+        try:
+            for item in self._csv_frames_with("c"):
+                yield item
+                yielded_chunks += 1
+            return
+        except pd.errors.ParserError:
+            pass
+        for index, item in enumerate(self._csv_frames_with("python")):
+            if index >= yielded_chunks:
+                yield item
+
+    def _csv_frames_with(self, parser: str) -> Iterator[tuple[Any, list[str | None], int]]:
         import pandas as pd
 
         expected = len(self.columns)
@@ -234,14 +252,17 @@ class TableReader:
         try:
             frames = pd.read_csv(
                 text, sep=self.options.sep, dtype=str, keep_default_na=False, na_filter=False,
-                engine="python", on_bad_lines=malformed, chunksize=self.options.batch_size,
-                skipinitialspace=False,  # no usecols: with it, pandas drops extra fields silently
+                engine=parser, on_bad_lines=malformed if parser == "python" else "error",
+                chunksize=self.options.batch_size,
+                # no usecols: with it, pandas drops a row's extra fields silently
             )
             for frame in frames:
                 frame.columns = [c.strip() for c in frame.columns]
                 frame = frame[self.wanted]
-                yield frame, [_undecodable(frame, self.options.text_columns, i) for i in range(len(frame))], raw.tell()
+                yield frame, _undecodable_rows(frame, self.options.text_columns), raw.tell()
         except pd.errors.ParserError as exc:
+            if parser == "c":
+                raise
             raise InputError(f"{self.path}: the CSV cannot be parsed past this point ({exc}); check its quoting or pass --sep") from None
         finally:
             raw.close()
@@ -294,12 +315,14 @@ def _cell(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _undecodable(frame: Any, columns: Sequence[str], i: int) -> str | None:
+def _undecodable_rows(frame: Any, columns: Sequence[str]) -> list[str | None]:
+    """A reason for each row whose text holds U+FFFD, the mark of bytes that were not UTF-8."""
+    flagged = None
     for column in columns:
-        value = frame[column].iat[i]
-        if isinstance(value, str) and "\ufffd" in value:
-            return "undecodable bytes: this row is not valid UTF-8"
-    return None
+        hit = frame[column].str.contains("\ufffd", regex=False).to_numpy(dtype=bool)
+        flagged = hit if flagged is None else flagged | hit
+    reason = "undecodable bytes: this row is not valid UTF-8"
+    return [reason if bad else None for bad in flagged] if flagged is not None else [None] * len(frame)
 
 
 # ============================================================================ tagging one chunk
