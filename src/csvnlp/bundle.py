@@ -54,7 +54,12 @@ def sha256_of(path: Path) -> str:
 
 
 def _bundle_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.is_file() and p.name != META_FILE)
+    """Files whose hashes meta.json records: everything but meta.json and the model card,
+    which `csvnlp evaluate` refreshes (documentation: it is never loaded or executed)."""
+    return sorted(
+        p for p in directory.rglob("*")
+        if p.is_file() and p.relative_to(directory).as_posix() not in (META_FILE, CARD_FILE)
+    )
 
 
 def library_versions() -> dict[str, str]:
@@ -120,11 +125,11 @@ def save_bundle(bundle: ModelBundle, directory: Path, force: bool = False) -> Pa
         meta["files"] = {str(p.relative_to(staging)): sha256_of(p) for p in _bundle_files(staging)}
         (staging / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if directory.exists():
-            retired = directory.with_name(f".{directory.name}.old")
-            shutil.rmtree(retired, ignore_errors=True)
-            os.replace(directory, retired)
+            # never replace a model silently: the one replaced is kept beside it
+            previous = directory.with_name(f"{directory.name}.previous")
+            shutil.rmtree(previous, ignore_errors=True)
+            os.replace(directory, previous)
             os.replace(staging, directory)
-            shutil.rmtree(retired, ignore_errors=True)
         else:
             os.replace(staging, directory)
     except BaseException:
@@ -198,3 +203,14 @@ def load_bundle(directory: Path | None = None) -> ModelBundle:
     except Exception as exc:  # a verified file that still fails to load: say so plainly
         raise ModelError(f"could not load the model at {directory}: {exc}; {RETRAIN_HINT}") from exc
     return ModelBundle(classifier=classifier, entity_pipeline=entity_pipeline, meta=meta, path=directory)
+
+
+def refresh_model_card(bundle: ModelBundle, evaluation: dict[str, Any]) -> Path:
+    """Rewrite the bundle's README.md from its meta and an evaluation's metrics."""
+    from csvnlp.corpus import write_text_atomically
+    from csvnlp.reporting import render_model_card
+
+    assert bundle.path is not None
+    path = bundle.path / CARD_FILE
+    write_text_atomically(path, render_model_card(bundle.meta, evaluation))
+    return path

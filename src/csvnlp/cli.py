@@ -281,6 +281,214 @@ def tag(
         typer.echo(f"resumed: {summary.resumed_chunks} chunk(s) were already done")
 
 
+@app.command()
+def evaluate(
+    out: Path = typer.Option(..., "--out", help="Directory for report.md (+ figures/), report.html and metrics.json."),
+    corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus directories or files to cross-validate on (repeatable)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle whose settings are evaluated [default: models/csvnlp-base]."),
+    test_sets: List[Path] = typer.Option([], "--test-set", help="A labelled file in the corpus format (JSONL or CSV id,text,levels), scored with the model as it is (repeatable)."),
+    repeats: int = typer.Option(10, "--repeats", min=1, help="Cross-validation repeats."),
+    permutations: int = typer.Option(100, "--permutations", min=0, help="Label permutations for the significance test."),
+    no_external: bool = typer.Option(False, "--no-external", help="Skip the ERC/MSCA abstention and ERDF/ESF stability checks."),
+    update_card: bool = typer.Option(True, "--update-card/--no-update-card", help="Refresh the model card (MODEL/README.md) from these metrics."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing report in --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print the headline figures as JSON."),
+) -> None:
+    """Cross-validate the model's settings against baselines and write an evaluation report.
+
+    Repeated iterative-stratified k-fold (plus leave-one-out), everything learned fitted on
+    training folds only; keyword-rule and prior baselines in the same folds; a permutation
+    test; per-level metrics, confusion, reliability, threshold sweep, learning curve; entity
+    precision/recall; every misclassified case; abstention on ERC/MSCA abstracts and the level
+    distribution over ERDF/ESF operations (when ../shared/data is present).
+    """
+    from csvnlp.bundle import load_bundle, refresh_model_card
+    from csvnlp.corpus import load_corpus
+    from csvnlp.errors import OutputExistsError
+    from csvnlp.evaluation import evaluate_model
+    from csvnlp.reporting import write_report
+    from csvnlp.training import report_prototypes
+
+    if (out / "metrics.json").exists() and not force:
+        fail(f"{out} already holds a report; pass --force to replace it", OutputExistsError.exit_status)
+    records = run(lambda: load_corpus(corpus))
+    tests = {str(path): run(lambda p=path: load_corpus([p])) for path in test_sets}
+    bundle = run(lambda: load_bundle(model))
+    corpus_dirs = [p for p in corpus if p.is_dir()]
+    prototypes = report_prototypes(corpus_dirs[0] if corpus_dirs else Path("corpus"))
+    say = (lambda message: typer.echo(f"... {message}", err=True)) if not as_json else None
+    evaluation = run(lambda: evaluate_model(records, prototypes, bundle, tests, repeats=repeats,
+                                            permutations=permutations, external=not no_external, progress=say))
+    paths = write_report(evaluation, bundle.meta, out)
+    if update_card and bundle.path is not None:
+        refresh_model_card(bundle, evaluation)
+    headline = evaluation["cross_validation"]["headline"]
+    summary = {
+        "report": {k: str(v) for k, v in paths.items()},
+        "macro_f1": {name: headline[name]["macro_f1"] for name in ("model", "keyword_rule", "prior")},
+        "permutation_p_value": evaluation["permutation_test"]["p_value"],
+        "entity_exact_f1": {label: evaluation["entities"]["exact"][label]["f1"] for label in ("CLUSTER", "PROGRAMME")},
+        "abstention_uncertain_share": (evaluation.get("external") or {}).get("abstention", {}).get("uncertain_share"),
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    m = summary["macro_f1"]
+    typer.echo(f"wrote {paths['markdown']}, {paths['html']}, {paths['metrics']}")
+    for name in ("model", "keyword_rule", "prior"):
+        typer.echo(f"macro-F1 {name:<13} {m[name]['mean']:.3f} [{m[name]['low']:.3f}, {m[name]['high']:.3f}]")
+    typer.echo(f"permutation p-value {summary['permutation_p_value']}")
+
+
+@corpus_app.command("import")
+def corpus_import(
+    path: Path = typer.Argument(..., help="Annotations to add: CSV or JSONL with id, text, levels (or an annotate decisions log)."),
+    corpus_dir: Path = typer.Option(Path("corpus"), "--corpus-dir", help="The corpus to extend; the file goes to CORPUS_DIR/extra/."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the new file in extra/ [default: the input's name]."),
+    id_column: str = typer.Option("id", "--id-column", help="Column holding the id."),
+    text_column: str = typer.Option("text", "--text-column", help="Column holding the description."),
+    levels_column: str = typer.Option("levels", "--levels-column", help="Column holding the level keys ('none' or empty = not CSV)."),
+    levels_sep: str = typer.Option(";", "--levels-sep", help="Separator between level keys in a cell."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing extra/NAME.jsonl."),
+) -> None:
+    """Add annotated descriptions to corpus/extra/ after validating them like `corpus validate`.
+
+    Texts already in the corpus with the same levels are reported and left out; the same text
+    with other levels is a conflict and stops the import (nothing is written). Rows labelled
+    'none' are kept as negative examples, so the model learns what is not CSV.
+    """
+    from csvnlp.corpus import import_file
+
+    report = run(lambda: import_file(path, corpus_dir, name, id_column, text_column, levels_column, levels_sep, force))
+    for problem in report.problems:
+        typer.echo(f"{path}:{problem.line}: {problem.message}", err=True)
+    for conflict in report.conflicts:
+        typer.echo(f"{path}: conflict: {conflict}", err=True)
+    for duplicate in report.duplicates:
+        typer.echo(f"{path}: duplicate: {duplicate}", err=True)
+    if report.problems or report.conflicts:
+        fail(f"nothing imported: {len(report.problems)} problem(s), {len(report.conflicts)} conflict(s)", ExitStatus.INVALID_CORPUS)
+    if report.target is None:
+        fail("nothing imported: every record is already in the corpus", ExitStatus.INVALID_CORPUS)
+    typer.echo(f"imported {report.imported} record(s) into {report.target}; {len(report.duplicates)} duplicate(s) left out")
+
+
+@app.command()
+def suggest(
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="Unlabelled descriptions: any table `csvnlp tag` reads."),
+    out: Path = typer.Option(..., "--out", "-o", help="Annotation file to write (JSONL) for `csvnlp annotate`."),
+    text_columns: List[str] = typer.Option(..., "--text-column", "-t", help="Column(s) holding the description."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column [default: row number]."),
+    n: int = typer.Option(50, "--n", min=1, help="How many records to suggest."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle [default: models/csvnlp-base]."),
+    corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus whose texts suggestions must not duplicate."),
+    sep: Optional[str] = typer.Option(None, "--sep", help="CSV delimiter [default: sniffed]."),
+) -> None:
+    """Pick the descriptions most worth annotating next: those the model is least sure of,
+    spread over the three levels, and no near-duplicates of each other or of the corpus.
+    Writes them with the model's suggestions pre-filled."""
+    from csvnlp.annotation import suggest as pick, write_annotation_file
+    from csvnlp.bundle import load_bundle
+    from csvnlp.corpus import load_corpus
+    from csvnlp.tagging import TableReader, TagOptions
+
+    reader = run(lambda: TableReader(input_path, TagOptions(text_columns=list(text_columns), id_column=id_column, sep=sep, batch_size=2000)))
+    bundle = run(lambda: load_bundle(model))
+    corpus_texts = [r["text"] for r in run(lambda: load_corpus(corpus))]
+    items = run(lambda: pick(bundle, reader.chunks(), corpus_texts, n))
+    write_annotation_file(items, out)
+    spread = {key: sum(1 for i in items if i["closest_level"] == key) for key in ("products_markets", "value_chain", "cluster_development")}
+    typer.echo(f"wrote {len(items)} suggestions to {out} (closest level: {spread}); label them with `csvnlp annotate {out}`")
+
+
+@app.command()
+def annotate(
+    path: Path = typer.Argument(..., help="Annotation file from `csvnlp suggest` (or any JSONL with id and text)."),
+) -> None:
+    """Label descriptions in the terminal, one key per action.
+
+    1/2/3 toggle products_markets / value_chain / cluster_development; enter or a accepts;
+    n marks 'none' (not CSV: kept as a negative example); s skips; u undoes the last decision;
+    q quits. Each decision is saved at once to PATH.decisions.jsonl; run the command again to
+    continue where you stopped, then `csvnlp corpus import PATH.decisions.jsonl`.
+    """
+    import click
+    from rich.console import Console
+
+    from csvnlp.annotation import DecisionLog, annotate_loop, decisions_path, read_annotation_file
+
+    items = run(lambda: read_annotation_file(path))
+    log = DecisionLog(decisions_path(path))
+    console = Console(highlight=False)
+
+    def show(screen: str) -> None:
+        console.print()
+        console.print(screen)
+
+    pending_keys: list[str] = []
+
+    def getkey() -> str:
+        # One key, no Enter, on a terminal (keys typed fast arrive together: hand them out one
+        # by one); from a pipe (scripts, tests) one character at a time.
+        if not sys.stdin.isatty():
+            return sys.stdin.read(1)
+        if not pending_keys:
+            pending_keys.extend(click.getchar(echo=False) or "q")
+        return pending_keys.pop(0)
+
+    try:
+        result = annotate_loop(items, log, getkey=getkey, show=show)
+    except (KeyboardInterrupt, EOFError):
+        result = None
+    finally:
+        log.close()
+    standing = len(log.standing())
+    typer.echo(f"{standing} of {len(items)} decided; saved in {log.path}" + ("" if result is None or not result.quit else " (quit: run again to continue)"))
+
+
+@app.command()
+def compare(
+    model_a: Path = typer.Argument(..., help="The current model, e.g. models/csvnlp-base."),
+    model_b: Path = typer.Argument(..., help="The candidate, e.g. a model trained with corpus/extra/."),
+    corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus for the shared cross-validation folds."),
+    test_sets: List[Path] = typer.Option([], "--test-set", help="Labelled file(s) to score both models on as they are."),
+    repeats: int = typer.Option(5, "--repeats", min=1, help="Cross-validation repeats."),
+    no_external: bool = typer.Option(False, "--no-external", help="Skip the ERC/MSCA abstention check."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Evaluate two models on the same folds and sets and print B minus A: macro-F1 (with a
+    paired 95% interval), per-level F1, abstention on not-CSV abstracts, test-set macro-F1."""
+    from csvnlp.bundle import load_bundle
+    from csvnlp.corpus import load_corpus
+    from csvnlp.evaluation import compare_models
+    from csvnlp.training import report_prototypes
+
+    bundles = [run(lambda p=p: load_bundle(p)) for p in (model_a, model_b)]
+    records = run(lambda: load_corpus(corpus))
+    tests = {str(p): run(lambda p=p: load_corpus([p])) for p in test_sets}
+    corpus_dirs = [p for p in corpus if p.is_dir()]
+    result = compare_models(bundles, records, report_prototypes(corpus_dirs[0] if corpus_dirs else Path("corpus")), tests,
+                            repeats=repeats, external=not no_external)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    a, b = result["macro_f1"]
+    d = result["macro_f1_delta"]
+    typer.echo(f"A {model_a} ({result['models'][0]['cases']} training cases)   B {model_b} ({result['models'][1]['cases']} training cases)")
+    typer.echo(f"macro-F1   A {a['mean']:.3f} [{a['low']:.3f}, {a['high']:.3f}]   B {b['mean']:.3f} [{b['low']:.3f}, {b['high']:.3f}]   "
+               f"B-A {d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]")
+    for key in result["per_level_f1"][0]:
+        fa, fb = result["per_level_f1"][0][key], result["per_level_f1"][1][key]
+        typer.echo(f"  {key:<20} A {fa:.3f}   B {fb:.3f}   B-A {fb - fa:+.3f}")
+    if "abstention_uncertain_share" in result:
+        ua, ub = result["abstention_uncertain_share"]
+        typer.echo(f"uncertain on ERC/MSCA abstracts   A {ua:.1%}   B {ub:.1%}   B-A {ub - ua:+.1%}")
+    for name, (fa, fb) in result["test_sets"].items():
+        typer.echo(f"test set {name}: macro-F1 A {fa:.3f}   B {fb:.3f}   B-A {fb - fa:+.3f}")
+    verdict = "B is better beyond the interval" if d["low"] > 0 else "B is worse beyond the interval" if d["high"] < 0 else "no difference beyond chance on these cases"
+    typer.echo(f"verdict: {verdict}")
+
+
 def _print_result(source: str, result: dict[str, Any], show_source: bool) -> None:
     from rich.console import Console
 

@@ -86,3 +86,302 @@ def render_model_card(meta: dict[str, Any], evaluation: dict[str, Any] | None = 
         "",
     ]
     return "\n".join(lines)
+
+
+# ============================================================================ evaluation report
+#
+# The report is built once as a list of blocks (heading, paragraph, table, figure) and
+# rendered twice: Markdown with figures as PNG files beside it, and one self-contained HTML
+# file with the same figures embedded, so it opens offline and can be mailed as it is.
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+LEVEL_ORDER = ("products_markets", "value_chain", "cluster_development")
+
+
+def _iv(block: dict[str, float]) -> str:
+    return f"{block['mean']:.3f} [{block['low']:.3f}, {block['high']:.3f}]"
+
+
+def _figure(draw: Any) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = draw(plt)
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _plot_baselines(evaluation: dict[str, Any]) -> bytes:
+    headline = evaluation["cross_validation"]["headline"]
+
+    def draw(plt: Any) -> Any:
+        fig, ax = plt.subplots(figsize=(6.4, 3.2))
+        names = ["prior", "keyword_rule", "model"]
+        means = [headline[n]["macro_f1"]["mean"] for n in names]
+        lows = [headline[n]["macro_f1"]["mean"] - headline[n]["macro_f1"]["low"] for n in names]
+        highs = [headline[n]["macro_f1"]["high"] - headline[n]["macro_f1"]["mean"] for n in names]
+        ax.barh(["prior (Dummy)", "keyword rule", "csvnlp model"], means, xerr=[lows, highs], color=["#bbb", "#8fb3d9", "#2a6f4e"], capsize=4)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("macro-F1 (cross-validated, 95% bootstrap interval)")
+        ax.set_title("Model against baselines, same folds")
+        return fig
+
+    return _figure(draw)
+
+
+def _plot_reliability(evaluation: dict[str, Any]) -> bytes:
+    def draw(plt: Any) -> Any:
+        fig, ax = plt.subplots(figsize=(5.2, 4.2))
+        ax.plot([0, 1], [0, 1], ls="--", color="#999", label="perfect calibration")
+        for key in LEVEL_ORDER:
+            rows = evaluation["reliability"][key]
+            ax.plot([r["mean_probability"] for r in rows], [r["observed"] for r in rows], marker="o", label=key)
+        ax.set_xlabel("predicted probability (bin mean)")
+        ax.set_ylabel("observed frequency of the level")
+        ax.set_title("Reliability (out-of-fold)")
+        ax.legend(fontsize=8)
+        return fig
+
+    return _figure(draw)
+
+
+def _plot_threshold_sweep(evaluation: dict[str, Any]) -> bytes:
+    sweep = evaluation["threshold_sweep"]
+
+    def draw(plt: Any) -> Any:
+        fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.4), sharey=True)
+        for ax, key in zip(axes, LEVEL_ORDER):
+            rows = sweep["levels"][key]
+            t = [r["threshold"] for r in rows]
+            ax.plot(t, [r["precision"] if r["precision"] is not None else float("nan") for r in rows], label="precision")
+            ax.plot(t, [r["recall"] for r in rows], label="recall")
+            ax.plot(t, [r["coverage"] for r in rows], label="coverage (share labelled)")
+            ax.axvline(sweep["stored"][key], color="k", ls=":", label="stored threshold")
+            ax.set_title(key, fontsize=10)
+            ax.set_xlabel("threshold")
+        axes[0].set_ylabel("out-of-fold rate")
+        axes[0].legend(fontsize=7)
+        fig.suptitle("Threshold sweep: coverage against precision")
+        return fig
+
+    return _figure(draw)
+
+
+def _plot_learning_curve(evaluation: dict[str, Any]) -> bytes:
+    points = evaluation["learning_curve"]
+
+    def draw(plt: Any) -> Any:
+        fig, ax = plt.subplots(figsize=(5.6, 3.6))
+        x = [p["train_cases"] for p in points]
+        mean = [p["macro_f1"]["mean"] for p in points]
+        ax.plot(x, mean, marker="o", color="#2a6f4e", label="model macro-F1")
+        ax.fill_between(x, [p["macro_f1"]["low"] for p in points], [p["macro_f1"]["high"] for p in points], alpha=0.25, color="#2a6f4e", label="95% range over folds")
+        ax.set_xlabel("training cases")
+        ax.set_ylabel("macro-F1 on held-out folds")
+        ax.set_ylim(0, 1)
+        ax.set_title("Learning curve: what more annotation buys")
+        ax.legend(fontsize=8)
+        return fig
+
+    return _figure(draw)
+
+
+def _plot_confusion(evaluation: dict[str, Any]) -> bytes:
+    confusion = evaluation["cross_validation"]["confusion"]
+
+    def draw(plt: Any) -> Any:
+        fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.2))
+        for ax, key in zip(axes, LEVEL_ORDER):
+            c = confusion[key]
+            grid = [[c["tn"], c["fp"]], [c["fn"], c["tp"]]]
+            ax.imshow(grid, cmap="Greens")
+            for i in range(2):
+                for j in range(2):
+                    ax.text(j, i, str(grid[i][j]), ha="center", va="center")
+            ax.set_xticks([0, 1], ["predicted no", "predicted yes"], fontsize=8)
+            ax.set_yticks([0, 1], ["gold no", "gold yes"], fontsize=8)
+            ax.set_title(key, fontsize=10)
+        fig.suptitle("Confusion per level (summed over CV repeats)")
+        return fig
+
+    return _figure(draw)
+
+
+def _plot_permutation(evaluation: dict[str, Any]) -> bytes:
+    test = evaluation["permutation_test"]
+
+    def draw(plt: Any) -> Any:
+        fig, ax = plt.subplots(figsize=(5.6, 3.2))
+        ax.hist(test["null"], bins=20, color="#bbb", label="shuffled labels")
+        ax.axvline(test["observed_macro_f1"], color="#2a6f4e", lw=2, label="real labels")
+        ax.set_xlabel("macro-F1 (one CV run)")
+        ax.set_ylabel("permutations")
+        ax.set_title(f"Permutation test, p = {test['p_value']:.3f}")
+        ax.legend(fontsize=8)
+        return fig
+
+    return _figure(draw)
+
+
+def _plot_distribution(external: dict[str, Any]) -> bytes:
+    stability = external["stability"]
+
+    def draw(plt: Any) -> Any:
+        fig, ax = plt.subplots(figsize=(5.6, 3.2))
+        names = list(LEVEL_ORDER) + ["uncertain"]
+        values = [stability["level_share"][k] for k in LEVEL_ORDER] + [stability["uncertain_share"]]
+        ax.bar(names, values, color=["#2a6f4e", "#8fb3d9", "#d9a441", "#bbb"])
+        ax.set_ylabel("share of operations")
+        ax.set_title(f"Predicted levels over {stability['texts']:,} ERDF/ESF operations")
+        ax.tick_params(axis="x", labelsize=8)
+        return fig
+
+    return _figure(draw)
+
+
+def _metric_rows(metrics: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for key in LEVEL_ORDER:
+        m = metrics["per_level"][key] if "per_level" in metrics else metrics[key]
+        rows.append([key, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(int(m["support"]))])
+    return rows
+
+
+def build_report_blocks(evaluation: dict[str, Any], meta: dict[str, Any]) -> list[tuple]:
+    cv = evaluation["cross_validation"]
+    headline = cv["headline"]
+    perm = evaluation["permutation_test"]
+    blocks: list[tuple] = [
+        ("h1", f"csvnlp evaluation: {meta.get('name', 'model')}"),
+        ("p", f"{evaluation['cases']} annotated cases {evaluation['level_counts']}. With so few cases this report is "
+              "mostly about uncertainty: every headline figure carries a 95% interval from resampling the cases."),
+        ("p", f"Scheme: {evaluation['scheme']['outer']}; {evaluation['scheme']['inner']}. Vocabulary, weights, "
+              f"thresholds, evidence gate and entity patterns are fitted on training folds only. "
+              f"Hyperparameters {evaluation['scheme']['hyperparameters']}; caveat: {evaluation['scheme']['caveat']}."),
+        ("h2", "Headline: model against baselines (same folds)"),
+        ("table", ["system", "macro-F1", "micro-F1", "subset accuracy", "Hamming loss"],
+         [[name, _iv(headline[key]["macro_f1"]), _iv(headline[key]["micro_f1"]), _iv(headline[key]["subset_accuracy"]), _iv(headline[key]["hamming_loss"])]
+          for name, key in (("csvnlp model", "model"), ("keyword rule (level definitions)", "keyword_rule"), ("prior (DummyClassifier)", "prior"))]),
+        ("figure", "baselines", "Model against baselines", _plot_baselines(evaluation)),
+        ("p", f"Permutation test: macro-F1 {perm['observed_macro_f1']:.3f} with the real labels against "
+              f"{perm['null_mean']:.3f} on average (95th percentile {perm['null_95th']:.3f}) over {perm['permutations']} "
+              f"shuffles of the label rows; p = {perm['p_value']:.4f}."),
+        ("figure", "permutation", "Permutation test", _plot_permutation(evaluation)),
+        ("h2", "Per level"),
+        ("table", ["level", "precision", "recall", "F1", "support"], _metric_rows({"per_level": cv["per_level"]["model"]})),
+        ("p", "Per-level F1 with intervals: " + "; ".join(f"{k} {_iv(v)}" for k, v in headline["model"]["per_level_f1"].items())
+              + ". Thresholds fitted inside the folds: " + "; ".join(f"{k} {_iv(v)}" for k, v in cv["fold_thresholds"].items()) + "."),
+        ("figure", "confusion", "Confusion per level", _plot_confusion(evaluation)),
+        ("figure", "reliability", "Reliability diagram", _plot_reliability(evaluation)),
+        ("figure", "threshold_sweep", "Threshold sweep", _plot_threshold_sweep(evaluation)),
+        ("h3", "Leave-one-out (second view)"),
+        ("p", f"macro-F1 {evaluation['leave_one_out']['macro_f1']:.3f}, micro-F1 {evaluation['leave_one_out']['micro_f1']:.3f}, "
+              f"subset accuracy {evaluation['leave_one_out']['subset_accuracy']:.3f}."),
+        ("table", ["level", "precision", "recall", "F1", "support"], _metric_rows(evaluation["leave_one_out"])),
+        ("h2", "Learning curve"),
+        ("table", ["training cases", "macro-F1 (mean)", "95% range"],
+         [[str(p["train_cases"]), f"{p['macro_f1']['mean']:.3f}", f"{p['macro_f1']['low']:.3f}-{p['macro_f1']['high']:.3f}"] for p in evaluation["learning_curve"]]),
+        ("figure", "learning_curve", "Learning curve", _plot_learning_curve(evaluation)),
+        ("h2", "Entities (patterns learned from training folds only)"),
+        ("table", ["label", "match", "precision", "recall", "F1", "gold spans"],
+         [[label, mode, _iv(evaluation["entities"][mode][label]["precision"]), _iv(evaluation["entities"][mode][label]["recall"]),
+           _iv(evaluation["entities"][mode][label]["f1"]), str(evaluation["entities"][mode][label]["gold"])]
+          for label in ("CLUSTER", "PROGRAMME") for mode in ("exact", "partial")]),
+        ("p", "Names missed in cross-validation (first repeat): "
+              + (", ".join(sorted({f"{m['text']} ({m['label']})" for m in evaluation["entities"]["missed"]})) or "none") + "."),
+        ("p", "False hits: " + (", ".join(sorted({f"{m['text']} ({m['label']})" for m in evaluation["entities"]["false_hits"]})) or "none") + "."),
+        ("h2", "Error analysis (first CV repeat)"),
+        ("table", ["case", "gold", "predicted", "probabilities", "terms that drove it"],
+         [[e["case"], ", ".join(e["gold"]), ", ".join(e["predicted"]), json.dumps(e["probabilities"]),
+           "; ".join(f"{k}: {', '.join(v)}" for k, v in e["terms"].items())] for e in evaluation["errors"]]),
+    ]
+    external = evaluation.get("external") or {}
+    blocks.append(("h2", "External checks (no labels needed)"))
+    abstention = external.get("abstention")
+    if abstention:
+        blocks.append(("p", f"Abstention: of {abstention['texts']} ERC and MSCA abstracts ({abstention['selection']}), "
+                            f"{abstention['uncertain_share']:.1%} come out `uncertain` (target: at least 80%). "
+                            f"Those labelled: {abstention['labelled_levels']}."))
+    else:
+        blocks.append(("p", "Abstention check skipped: shared/data/external is not present on this machine."))
+    stability = external.get("stability")
+    if stability:
+        blocks.append(("p", f"Stability: over {stability['texts']:,} ERDF/ESF operation summaries ({', '.join(stability['files'])}), "
+                            f"{stability['uncertain_share']:.1%} are `uncertain`; level shares {stability['level_share']}."))
+        blocks.append(("figure", "funding_database", "Predicted levels over a funding database", _plot_distribution(external)))
+    for name, result in (evaluation.get("test_sets") or {}).items():
+        blocks.append(("h2", f"Test set: {name}"))
+        blocks.append(("p", f"{result['cases']} cases; macro-F1 {result['macro_f1']:.3f}, micro-F1 {result['micro_f1']:.3f}, "
+                            f"subset accuracy {result['subset_accuracy']:.3f}, Hamming loss {result['hamming_loss']:.3f}, "
+                            f"uncertain {result['uncertain_share']:.1%}."))
+        blocks.append(("table", ["level", "precision", "recall", "F1", "support"], _metric_rows(result)))
+    return blocks
+
+
+def render_markdown(blocks: list[tuple], figures_dir: str = "figures") -> tuple[str, dict[str, bytes]]:
+    lines: list[str] = []
+    figures: dict[str, bytes] = {}
+    for block in blocks:
+        kind = block[0]
+        if kind in ("h1", "h2", "h3"):
+            lines += ["#" * int(kind[1]) + " " + block[1], ""]
+        elif kind == "p":
+            lines += [block[1], ""]
+        elif kind == "table":
+            headers, rows = block[1], block[2]
+            lines.append("| " + " | ".join(headers) + " |")
+            lines.append("| " + " | ".join("---" for _ in headers) + " |")
+            lines += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in rows]
+            lines.append("")
+        elif kind == "figure":
+            name = f"{block[1]}.png"
+            figures[name] = block[3]
+            lines += [f"![{block[2]}]({figures_dir}/{name})", ""]
+    return "\n".join(lines), figures
+
+
+def render_html(blocks: list[tuple], title: str) -> str:
+    body = []
+    for block in blocks:
+        kind = block[0]
+        if kind in ("h1", "h2", "h3"):
+            body.append(f"<{kind}>{html.escape(block[1])}</{kind}>")
+        elif kind == "p":
+            body.append(f"<p>{html.escape(block[1])}</p>")
+        elif kind == "table":
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in block[1])
+            rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in block[2])
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif kind == "figure":
+            data = base64.b64encode(block[3]).decode("ascii")
+            body.append(f'<figure><img alt="{html.escape(block[2])}" src="data:image/png;base64,{data}"><figcaption>{html.escape(block[2])}</figcaption></figure>')
+    style = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}"
+             "table{border-collapse:collapse;margin:1em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}"
+             "th{background:#eef4f0}img{max-width:100%}figure{margin:1em 0}figcaption{font-size:.85em;color:#555}")
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+def write_report(evaluation: dict[str, Any], meta: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """Write report.md (+ figures/), report.html (self-contained) and metrics.json."""
+    blocks = build_report_blocks(evaluation, meta)
+    markdown, figures = render_markdown(blocks)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "figures").mkdir(exist_ok=True)
+    for name, data in figures.items():
+        (out_dir / "figures" / name).write_bytes(data)
+    paths = {"markdown": out_dir / "report.md", "html": out_dir / "report.html", "metrics": out_dir / "metrics.json"}
+    paths["markdown"].write_text(markdown, encoding="utf-8")
+    paths["html"].write_text(render_html(blocks, f"csvnlp evaluation: {meta.get('name', 'model')}"), encoding="utf-8")
+    paths["metrics"].write_text(json.dumps(evaluation, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return paths

@@ -45,7 +45,7 @@ def train_bundle(
     texts = [record["text"] for record in records]
     classifier = LevelClassifier(selection.hyperparameters, thresholds=selection.thresholds)
     classifier.fit(texts, labels, prototypes)
-    classifier.gate = fit_gate(classifier, texts)
+    classifier.gate = fit_gate(classifier, texts, labels)
     entity_pipeline = build_entity_pipeline(records)
     meta = {
         "name": "csvnlp-base",

@@ -1,0 +1,60 @@
+"""Texts from outside the corpus that the evaluation checks the model on (never trains on).
+
+- ``basic_research_abstracts``: ERC frontier-research and MSCA fellowship abstracts from the
+  CORDIS H2020 extract, selected by the programme column (H2020-EU.1.1. is the ERC,
+  H2020-EU.1.3.* the Marie Sklodowska-Curie actions). They are clearly not CSV projects, so the
+  share the model calls ``uncertain`` is an abstention rate that needs no labels.
+- ``funding_database_sample``: ERDF/ESF operation summaries (England 2014-2020, Northern
+  Ireland ESF, Scotland), a real funding database, for the distribution of predicted levels.
+
+Both read from ``shared/data/external`` beside the repository (or ``$CSVNLP_SHARED_DATA``) and
+return None when it is not there; nothing is copied into the project.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("CSVNLP_SHARED_DATA", DEFAULT_SHARED_DATA))
+
+
+def basic_research_abstracts() -> dict[str, object] | None:
+    import pandas as pd
+
+    path = shared_data_dir() / "cordis_h2020_textile_subset_aguesses" / "training_corrected.csv"
+    if not path.exists():
+        return None
+    frame = pd.read_csv(path, sep=";", dtype=str)
+    selected = frame[frame["programme"].str.contains(r"H2020-EU\.1\.1\.|H2020-EU\.1\.3\.", na=False)]
+    texts = (selected["titleProject"].fillna("") + ". " + selected["objective"].fillna("")).tolist()
+    return {"source": str(path), "selection": "programme H2020-EU.1.1. (ERC) or H2020-EU.1.3.* (MSCA)", "texts": texts}
+
+
+def funding_database_sample() -> dict[str, object] | None:
+    import pandas as pd
+
+    folder = shared_data_dir() / "esif_operations_os_data"
+    sources = [
+        ("ESIF_2014-2020_List_of_beneficiaries_Oct_2016.csv", "Summary of project (max 100 words)"),
+        ("ESF_Northern_Ireland_2014-2020.csv", "Operation Summary"),
+        ("ESF-and-ERDF-Scotland-2014-2020.csv", "Description"),
+    ]
+    texts: list[str] = []
+    used = []
+    for name, column in sources:
+        path = folder / name
+        if not path.exists():
+            continue
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8", encoding_errors="replace")
+        if column not in frame.columns:
+            continue
+        texts += [t for t in frame[column].dropna().tolist() if t.strip()]
+        used.append(name)
+    if not texts:
+        return None
+    return {"source": str(folder), "files": used, "texts": texts}
