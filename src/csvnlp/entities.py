@@ -200,9 +200,10 @@ def build_entity_pipeline(records: Iterable[dict[str, Any]]) -> Language:
     return nlp
 
 
-# The tokenizer is rebuilt by ``blank_pipeline`` rather than read back: its special cases
+# The tokenizer is rebuilt by ``blank_pipeline`` and the vocabulary by re-adding the patterns,
+# rather than read back: the tokenizer's special cases
 # would otherwise be loaded twice (defaults, then disk), which was 0.3 s of every cold start.
-NOT_SAVED = ["tokenizer"]
+NOT_SAVED = ["tokenizer", "vocab"]
 
 
 def save_entity_pipeline(nlp: Language, path: Path) -> None:

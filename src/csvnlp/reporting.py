@@ -275,7 +275,9 @@ def build_report_blocks(evaluation: dict[str, Any], meta: dict[str, Any]) -> lis
         ("figure", "baselines", "Model against baselines", _plot_baselines(evaluation)),
         ("p", f"Permutation test: macro-F1 {perm['observed_macro_f1']:.3f} with the real labels against "
               f"{perm['null_mean']:.3f} on average (95th percentile {perm['null_95th']:.3f}) over {perm['permutations']} "
-              f"shuffles of the label rows; p = {perm['p_value']:.4f}."),
+              f"shuffles of the label rows; p = {perm['p_value']:.4f} (the smallest p this many permutations can give). "
+              "To keep it affordable each run uses the stored thresholds instead of refitting them per fold, so its "
+              "observed score is higher than the nested headline above; real and shuffled labels are scored alike."),
         ("figure", "permutation", "Permutation test", _plot_permutation(evaluation)),
         ("h2", "Per level"),
         ("table", ["level", "precision", "recall", "F1", "support"], _metric_rows({"per_level": cv["per_level"]["model"]})),
