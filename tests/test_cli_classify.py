@@ -37,6 +37,8 @@ def test_classify_human_output(cli):
     assert result.exit_code == 0
     assert "cluster_development" in result.stdout and "status: ok" in result.stdout
     assert "programmes: INNOSUP-01-2018-2020" in result.stdout
+    why = next(line for line in result.stdout.splitlines() if "why cluster_development:" in line)
+    assert all(term.strip() for term in why.split(":", 1)[1].split(","))  # no term eaten as markup
 
 
 def test_classify_files_and_stdin(cli, tmp_path):

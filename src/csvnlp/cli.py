@@ -120,8 +120,11 @@ def train(
     seed: int = typer.Option(13, "--seed", help="Random seed; the same corpus and seed give the same model."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Train a model bundle: choose settings by repeated stratified cross-validation, fit the
-    level classifier and the entity patterns, and write the bundle atomically."""
+    """Train a model bundle from the corpus (corpus/ plus corpus/extra/).
+
+    Chooses settings by repeated stratified cross-validation, fits the level classifier and
+    the entity patterns, and writes the bundle atomically; an existing model is replaced only
+    with --force, and then kept as DIR.previous."""
     from rich.progress import Progress
 
     from csvnlp.corpus import load_corpus
@@ -294,7 +297,7 @@ def evaluate(
     force: bool = typer.Option(False, "--force", help="Replace an existing report in --out."),
     as_json: bool = typer.Option(False, "--json", help="Print the headline figures as JSON."),
 ) -> None:
-    """Cross-validate the model's settings against baselines and write an evaluation report.
+    """Write an evaluation report: cross-validation against baselines, with intervals.
 
     Repeated iterative-stratified k-fold (plus leave-one-out), everything learned fitted on
     training folds only; keyword-rule and prior baselines in the same folds; a permutation
@@ -384,9 +387,10 @@ def suggest(
     corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus whose texts suggestions must not duplicate."),
     sep: Optional[str] = typer.Option(None, "--sep", help="CSV delimiter [default: sniffed]."),
 ) -> None:
-    """Pick the descriptions most worth annotating next: those the model is least sure of,
-    spread over the three levels, and no near-duplicates of each other or of the corpus.
-    Writes them with the model's suggestions pre-filled."""
+    """Pick the descriptions most worth annotating next.
+
+    Those the model is least sure of, spread over the three levels, and no near-duplicates of
+    each other or of the corpus; written with the model's suggestions pre-filled."""
     from csvnlp.annotation import suggest as pick, write_annotation_file
     from csvnlp.bundle import load_bundle
     from csvnlp.corpus import load_corpus
@@ -456,8 +460,10 @@ def compare(
     no_external: bool = typer.Option(False, "--no-external", help="Skip the ERC/MSCA abstention check."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
 ) -> None:
-    """Evaluate two models on the same folds and sets and print B minus A: macro-F1 (with a
-    paired 95% interval), per-level F1, abstention on not-CSV abstracts, test-set macro-F1."""
+    """Compare two models on the same folds and sets: should B replace A?
+
+    Prints B minus A: macro-F1 (with a paired 95% interval), per-level F1, abstention on
+    not-CSV abstracts, and macro-F1 on each --test-set."""
     from csvnlp.bundle import load_bundle
     from csvnlp.corpus import load_corpus
     from csvnlp.evaluation import compare_models
@@ -491,10 +497,11 @@ def compare(
 
 def _print_result(source: str, result: dict[str, Any], show_source: bool) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(highlight=False)
     if show_source:
-        console.print(f"[bold]{source}[/bold]")
+        console.print(f"[bold]{escape(source)}[/bold]")
     if result["status"] == "uncertain":
         console.print("status: [yellow]uncertain[/yellow] (too little evidence of a shared-value level)")
     else:
@@ -505,11 +512,11 @@ def _print_result(source: str, result: dict[str, Any], show_source: bool) -> Non
         console.print(f" {mark} {item['level']:<20} {item['probability']:.2f} {bar}")
     for level, terms in (result.get("explanation") or {}).items():
         if terms:
-            console.print(f"   why {level}: " + ", ".join(t["term"] for t in terms))
+            console.print(f"   why {level}: " + escape(", ".join(t["term"] for t in terms)))
     for label in ("CLUSTER", "PROGRAMME"):
         names = sorted({e["text"] for e in result["entities"] if e["label"] == label})
         if names:
-            console.print(f" {label.lower()}s: " + "; ".join(names))
+            console.print(f" {label.lower()}s: " + escape("; ".join(names)))
     console.print()
 
 

@@ -56,6 +56,11 @@ def out_of_fold_probabilities(
     return result
 
 
+def predicted_matrix(results: Sequence[dict[str, Any]]) -> np.ndarray:
+    """(n, 3) 0/1 rows from classifier results; an `uncertain` result is an all-zero row."""
+    return np.array([[1 if key in result["predicted"] else 0 for key in LEVEL_KEYS] for result in results], dtype=int).reshape(-1, len(LEVEL_KEYS))
+
+
 def macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.mean(per_level_f1(labels, predicted)))
 
@@ -194,7 +199,7 @@ def predict_fold(model: FoldModel, records: Sequence[dict[str, Any]]) -> tuple[n
     """(probabilities, 0/1 predictions with `uncertain` as all-zero rows, per-case details)."""
     results = model.classifier.classify([r["text"] for r in records], explain=5)
     probabilities = np.array([[res["probabilities"][k] for k in LEVEL_KEYS] for res in results])
-    predicted = np.array([[1 if k in res["predicted"] else 0 for k in LEVEL_KEYS] for res in results], dtype=int)
+    predicted = predicted_matrix(results)
     return probabilities, predicted, results
 
 
@@ -418,7 +423,7 @@ def permutation_test(records: Sequence[dict[str, Any]], prototypes: dict[str, li
             model = LevelClassifier(hp, thresholds=dict(thresholds)).fit([texts[i] for i in train], y[train], prototypes)
             model.gate = fit_gate(model, [texts[i] for i in train], y[train])
             results = model.classify([texts[i] for i in test])
-            predicted[test] = [[1 if k in r["predicted"] else 0 for k in LEVEL_KEYS] for r in results]
+            predicted[test] = predicted_matrix(results)
         return macro_f1(y, predicted)
 
     observed = cv_score(labels, seed)
@@ -454,7 +459,7 @@ def learning_curve(records: Sequence[dict[str, Any]], prototypes: dict[str, list
             model = LevelClassifier(hp, thresholds=dict(thresholds)).fit([texts[i] for i in chosen], labels[chosen], prototypes)
             model.gate = fit_gate(model, [texts[i] for i in chosen], labels[chosen])
             results = model.classify([texts[i] for i in test])
-            predicted = np.array([[1 if k in r["predicted"] else 0 for k in LEVEL_KEYS] for r in results])
+            predicted = predicted_matrix(results)
             scores.append(macro_f1(labels[test], predicted))
         points.append({"train_cases": size, "macro_f1": interval(scores), "std": round(float(np.std(scores)), 4)})
     return points
@@ -522,7 +527,7 @@ def evaluate_test_set(bundle: Any, records: Sequence[dict[str, Any]]) -> dict[st
     """The shipped model, as it is, on a labelled file in the corpus format."""
     labels = label_matrix(records)
     results = bundle.classifier.classify([r["text"] for r in records])
-    predicted = np.array([[1 if k in r["predicted"] else 0 for k in LEVEL_KEYS] for r in results], dtype=int)
+    predicted = predicted_matrix(results)
     metrics = level_metrics(labels, predicted)
     metrics["cases"] = len(records)
     metrics["uncertain_share"] = float(np.mean([r["status"] == "uncertain" for r in results]))

@@ -64,7 +64,7 @@ def render_model_card(meta: dict[str, Any], evaluation: dict[str, Any] | None = 
             lines.append(f"- permutation test p-value {evaluation['permutation_test']['p_value']:.4f}")
         entities = evaluation.get("entities", {}).get("exact", {})
         for label, scores in entities.items():
-            lines.append(f"- entity {label} exact-match F1 {_fmt_interval(scores['f1'])}")
+            lines.append(f"- entity {label} exact-match F1 {scores['f1']['mean']:.3f} (range over CV repeats {scores['f1']['low']:.3f}-{scores['f1']['high']:.3f})")
         abstention = evaluation.get("external", {}).get("abstention")
         if abstention:
             lines.append(f"- abstention on ERC/MSCA abstracts: {abstention['uncertain_share']:.1%} `uncertain` of {abstention['texts']}")
@@ -295,6 +295,9 @@ def build_report_blocks(evaluation: dict[str, Any], meta: dict[str, Any]) -> lis
          [[str(p["train_cases"]), f"{p['macro_f1']['mean']:.3f}", f"{p['macro_f1']['low']:.3f}-{p['macro_f1']['high']:.3f}"] for p in evaluation["learning_curve"]]),
         ("figure", "learning_curve", "Learning curve", _plot_learning_curve(evaluation)),
         ("h2", "Entities (patterns learned from training folds only)"),
+        ("p", "Mean over the CV repeats, with the 2.5-97.5 percentile range over repeats in brackets (the same "
+              f"{sum(evaluation['entities']['exact'][label]['gold'] for label in ('CLUSTER', 'PROGRAMME'))} gold spans "
+              "each time, so the range shows fold-assignment variation, not case sampling)."),
         ("table", ["label", "match", "precision", "recall", "F1", "gold spans"],
          [[label, mode, _iv(evaluation["entities"][mode][label]["precision"]), _iv(evaluation["entities"][mode][label]["recall"]),
            _iv(evaluation["entities"][mode][label]["f1"]), str(evaluation["entities"][mode][label]["gold"])]
