@@ -512,7 +512,7 @@ def _print_result(source: str, result: dict[str, Any], show_source: bool) -> Non
         console.print(f" {mark} {item['level']:<20} {item['probability']:.2f} {bar}")
     for level, terms in (result.get("explanation") or {}).items():
         if terms:
-            console.print(f"   why {level}: " + escape(", ".join(t["term"] for t in terms)))
+            console.print(f"   why {level}: " + escape(", ".join(t["term"] for t in terms)), soft_wrap=True)
     for label in ("CLUSTER", "PROGRAMME"):
         names = sorted({e["text"] for e in result["entities"] if e["label"] == label})
         if names:
