@@ -447,7 +447,7 @@ def write_output(store: PartStore, output: Path, errors_file: Path, summary: Tag
     fmt = table_format(output)
     tmp_out = output.with_name(f".{output.name}.tmp")
     tmp_err = errors_file.with_name(f".{errors_file.name}.tmp")
-    writer = _TableWriter(tmp_out, fmt)
+    writer = _TableWriter(tmp_out, fmt, gz=output.name.lower().endswith(".gz"))
     try:
         with tmp_err.open("w", encoding="utf-8") as errors:
             for part in store.parts():
@@ -480,9 +480,8 @@ def write_output(store: PartStore, output: Path, errors_file: Path, summary: Tag
 class _TableWriter:
     """Appends Arrow tables to one CSV, JSONL or Parquet file (gzip for .gz names)."""
 
-    def __init__(self, path: Path, fmt: str):
-        self.path, self.fmt = path, fmt
-        self.gz = path.name.endswith(".gz.tmp") or path.suffix == ".gz"
+    def __init__(self, path: Path, fmt: str, gz: bool):
+        self.path, self.fmt, self.gz = path, fmt, gz
         self._writer: Any = None
         self._handle: Any = None
 
