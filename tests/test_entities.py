@@ -28,6 +28,12 @@ def names(nlp, text):
         ("Topic H2020-SMEINST-1-2016-2017 of Horizon 2020.", {("H2020-SMEINST-1-2016-2017", "PROGRAMME"), ("Horizon 2020", "PROGRAMME")}),
         ("Co-financed by the ERDF and Interreg Europe.", {("ERDF", "PROGRAMME"), ("Interreg Europe", "PROGRAMME")}),
         ("The Andalusian Aerospace Partnership joined.", {("Andalusian Aerospace Partnership", "CLUSTER")}),
+        # any shape, when listed as cluster partners
+        (
+            "Cluster partners: Foodvalley NL (Netherlands), Agropole and Vitagora (France) as coordinator.",
+            {("Foodvalley NL", "CLUSTER"), ("Agropole", "CLUSTER"), ("Vitagora", "CLUSTER")},
+        ),
+        ("Participating clusters: Innovalia; BioVale (UK)", {("Innovalia", "CLUSTER"), ("BioVale", "CLUSTER")}),
     ],
 )
 def test_entities_find_names_never_seen_in_training(shape_only, text, expected):
@@ -36,6 +42,7 @@ def test_entities_find_names_never_seen_in_training(shape_only, text, expected):
 
 def test_entities_ignore_field_labels_and_generic_mentions(shape_only):
     assert names(shape_only, "Cluster Partners: clusters from Denmark and Spain.") == set()
+    assert names(shape_only, "Cluster partner: no formal cluster organization, promoted by government.") == set()
     assert names(shape_only, "The cluster conducted studies in 2016-2018.") == set()
 
 

@@ -95,7 +95,64 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     return new_start, new_end
 
 
-SHAPE_PATTERNS = (CALL_IDENTIFIER, PROGRAMME_NAMES, CLUSTER_SHAPES)
+# "Cluster partners: A (ES), B and C (FR)": every name in such a list is a cluster, whatever its
+# shape ("Solartys", "Vegepolys"). Submissions and case write-ups use this field often.
+PARTNER_LIST = re.compile(
+    r"(?im)^[ \t]*(?:cluster partners?|clusters? partners?|clusters participants|"
+    r"clusters as participants in the project|participating clusters)[ \t]*:[ \t]*(?P<list>.+)$"
+)
+_LIST_SEPARATORS_STRONG = re.compile(r"(?<!&);")  # "Energy &; Environment" is one name
+_LIST_SEPARATORS = re.compile(r",|\band\b")
+_NAME_CONNECTORS = {"de", "del", "della", "di", "da", "do", "des", "du", "of", "for", "and", "in", "per", "la", "le", "y", "e", "et", "z", "&", "&;", "-", "–"}
+_ROLE_SUFFIX = re.compile(r"\s+as\s+(?:coordinator|leader|lead partner|partner)\s*$", re.I)
+
+SHAPE_PATTERNS = (CALL_IDENTIFIER, PROGRAMME_NAMES, CLUSTER_SHAPES, PARTNER_LIST)
+
+
+def partner_list_matches(text: str) -> Iterator[tuple[int, int, str]]:
+    """Names listed after a "Cluster partners:" label, as character spans."""
+    for match in PARTNER_LIST.finditer(text):
+        start, end = match.span("list")
+        segment = text[start:end]
+        sentence_end = re.search(r"\.\s+(?=[A-Z])|\.\s*$", segment)
+        if sentence_end:
+            segment = segment[: sentence_end.start()]
+        if ": " in segment:  # "seven clusters ... of this solution: A; B; C"
+            cut = segment.rindex(": ") + 2
+            start, segment = start + cut, segment[cut:]
+        if not segment[:1].isupper():  # "clusters from Denmark, ...", "no formal cluster ...": no names
+            continue
+        # blank out "(Spain)"-style brackets, keeping offsets
+        work = re.sub(r"\([^()]*\)", lambda m: " " * len(m.group(0)), segment)
+        splitter = _LIST_SEPARATORS_STRONG if _LIST_SEPARATORS_STRONG.search(work) else _LIST_SEPARATORS
+        at = 0
+        for piece in [*splitter.finditer(work), None]:
+            stop = piece.start() if piece else len(work)
+            name = _clean_listed_name(work, at, stop)
+            if name:
+                yield start + name[0], start + name[1], "CLUSTER"
+            at = piece.end() if piece else len(work)
+
+
+def _clean_listed_name(work: str, begin: int, end: int) -> tuple[int, int] | None:
+    words = [m for m in re.finditer(r"\S+", work[begin:end])]
+    while words and not words[0].group()[0].isupper():  # "coordinated by Vegepolys"
+        words.pop(0)
+    if not words:
+        return None
+    start, stop = begin + words[0].start(), begin + words[-1].end()
+    role = _ROLE_SUFFIX.search(work[start:stop])
+    if role:
+        stop = start + role.start()
+    name = work[start:stop].rstrip(" .,")
+    tokens = name.split()
+    if len(tokens) > 1 and tokens[-1] in ("cluster", "clusters") and tokens[-2][0].isupper():
+        name = name[: name.rindex(" ")]  # "Framtidens Bioraffinaderi cluster": the name is before
+        tokens = tokens[:-1]
+    lowercase = [t for t in tokens if t[0].islower() and t not in _NAME_CONNECTORS]
+    if not tokens or len(tokens) > 8 or len(lowercase) > 3:
+        return None
+    return start, start + len(name)
 
 
 def shape_matches(text: str) -> Iterator[tuple[int, int, str]]:
@@ -108,6 +165,7 @@ def shape_matches(text: str) -> Iterator[tuple[int, int, str]]:
         trimmed = _trim(text, match.start(), match.end())
         if trimmed:
             yield trimmed[0], trimmed[1], "CLUSTER"
+    yield from partner_list_matches(text)
 
 
 class NameFinder:
