@@ -5,7 +5,6 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
-import pytest
 
 from csvnlp.classifier import Hyperparameters, LevelClassifier, label_matrix, strip_field_labels
 from csvnlp.training import train_bundle

@@ -6,7 +6,6 @@ import json
 import re
 import shlex
 
-import pytest
 
 from conftest import ROOT
 

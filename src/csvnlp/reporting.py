@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+import json
+from pathlib import Path
 from typing import Any
 
 
@@ -93,12 +98,6 @@ def render_model_card(meta: dict[str, Any], evaluation: dict[str, Any] | None = 
 # The report is built once as a list of blocks (heading, paragraph, table, figure) and
 # rendered twice: Markdown with figures as PNG files beside it, and one self-contained HTML
 # file with the same figures embedded, so it opens offline and can be mailed as it is.
-
-import base64
-import html
-import io
-import json
-from pathlib import Path
 
 LEVEL_ORDER = ("products_markets", "value_chain", "cluster_development")
 
