@@ -596,15 +596,35 @@ def _finish(item: tuple[Chunk, Any], store: PartStore, progress: Callable[[Chunk
 
 def _run_dask(chunks: Iterator[Chunk], store: PartStore, options: TagOptions, model_dir: Path,
               progress: Callable[[Chunk], None], summary: TagSummary) -> None:
-    """Send chunks to Dask workers (a LocalCluster unless --scheduler names one).
+    """Tag the table as ``dask.dataframe`` partitions on a Dask cluster (a LocalCluster unless
+    --scheduler names one).
 
-    Reading stays here: CSV exports with quoted multi-line fields cannot be split into byte
-    ranges safely, so the client streams row chunks and the workers do the NLP.
+    The client first stages the chunks still to do as Parquet files (``OUTPUT.parts/input/``),
+    one per chunk: CSV exports with quoted multi-line fields cannot be split into byte ranges
+    safely, so ``dd.read_csv`` could cut a record in two, but a Parquet file per chunk can be
+    read by any worker. ``dd.read_parquet`` over those files gives one partition per chunk,
+    ``map_partitions`` tags them on the workers (each loads the model once), and the client
+    collects the partitions in order, a few at a time, into the same part files as the local
+    engine. The staging directory and the model must be visible to the workers at the same
+    paths (a shared file system) when the cluster spans machines.
     """
     try:
+        import dask.dataframe as dd
         from distributed import Client, LocalCluster
     except ImportError:
-        raise InputError("--engine dask needs Dask: pip install 'csvnlp[dask]'") from None
+        raise InputError("--engine dask needs Dask: pip install -e '.[dask]'") from None
+    staging = store.directory / "input"
+    staging.mkdir(exist_ok=True)
+    todo: list[Chunk] = []
+    for chunk in chunks:
+        if store.done(chunk.index):
+            summary.resumed_chunks += 1
+            progress(chunk)
+            continue
+        _stage_chunk(chunk, staging / f"chunk-{chunk.index:07d}.parquet")
+        todo.append(_chunk_header(chunk))
+    if not todo:
+        return
     cluster = None
     if options.scheduler:
         client = Client(options.scheduler)
@@ -612,19 +632,67 @@ def _run_dask(chunks: Iterator[Chunk], store: PartStore, options: TagOptions, mo
         cluster = LocalCluster(n_workers=max(options.jobs, 1), threads_per_worker=1, dashboard_address=None, processes=True)
         client = Client(cluster)
     try:
-        in_flight: list[tuple[Chunk, Any]] = []
-        limit = 2 * max(len(client.scheduler_info().get("workers", {})), 1)
-        for chunk in chunks:
-            if store.done(chunk.index):
-                summary.resumed_chunks += 1
-                in_flight.append((chunk, None))
-            else:
-                in_flight.append((chunk, client.submit(tag_chunk, str(model_dir), chunk, options.entities, pure=False)))
-            while len(in_flight) > limit:
-                _finish(in_flight.pop(0), store, progress)
-        while in_flight:
-            _finish(in_flight.pop(0), store, progress)
+        frame = dd.read_parquet([str(staging / f"chunk-{c.index:07d}.parquet") for c in todo], split_row_groups=False)
+        tagged = frame.map_partitions(_tag_frame, str(model_dir), options.entities, meta=_output_meta(options.keep_columns))
+        partitions = tagged.to_delayed()
+        window = 2 * max(len(client.scheduler_info().get("workers", {})), 1)
+        for begin in range(0, len(partitions), window):
+            futures = client.compute(partitions[begin : begin + window])
+            for chunk, future in zip(todo[begin : begin + window], futures):
+                result = future.result()
+                result = result.astype(object).where(result.notna(), None)  # pandas' NaN back to None
+                store.write(chunk.index, {name: result[name].tolist() for name in result.columns})
+                progress(chunk)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _stage_chunk(chunk: Chunk, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.exists():
+        return
+    columns = {
+        "_row": pa.array(range(chunk.first_row, chunk.first_row + len(chunk.texts)), type=pa.int64()),
+        "_id": pa.array(chunk.ids, type=pa.string()),
+        "_text": pa.array([t if isinstance(t, str) else None for t in chunk.texts], type=pa.string()),
+        "_problem": pa.array(chunk.problems, type=pa.string()),
+    }
+    for name, values in chunk.kept.items():
+        columns[f"_keep:{name}"] = pa.array(values, type=pa.string())
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(pa.table(columns), tmp)
+    os.replace(tmp, path)
+
+
+def _chunk_header(chunk: Chunk) -> Chunk:
+    """The chunk without its rows: the client keeps only what it needs to write parts in order."""
+    return Chunk(chunk.index, chunk.first_row, [], [], [], {}, chunk.position)
+
+
+def _tag_frame(frame: Any, model_dir: str, entities: bool) -> Any:
+    """One dask.dataframe partition (a staged chunk) -> its output rows, on a worker."""
+    import pandas as pd
+
+    if frame.empty:
+        return _output_meta([c.split(":", 1)[1] for c in frame.columns if c.startswith("_keep:")])
+    rows = frame["_row"].tolist()
+    chunk = Chunk(
+        index=-1, first_row=int(rows[0]), ids=frame["_id"].tolist(), texts=frame["_text"].tolist(),
+        problems=[p if isinstance(p, str) else None for p in frame["_problem"].tolist()],
+        kept={c.split(":", 1)[1]: frame[c].tolist() for c in frame.columns if c.startswith("_keep:")},
+        position=0,
+    )
+    return pd.DataFrame(tag_chunk(model_dir, chunk, entities))
+
+
+def _output_meta(keep_columns: Sequence[str]) -> Any:
+    import pandas as pd
+
+    columns = {name: pd.Series(dtype="float64" if name.startswith("p_") else "object") for name in OUTPUT_COLUMNS}
+    columns.update({name: pd.Series(dtype="object") for name in keep_columns})
+    columns["_row"] = pd.Series(dtype="int64")
+    return pd.DataFrame(columns)
