@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pytest
 
 from csvnlp.classifier import Hyperparameters, LevelClassifier, label_matrix, strip_field_labels
 from csvnlp.training import train_bundle
@@ -67,6 +68,36 @@ def test_classifier_training_is_deterministic(records, report_text):
     second = train_bundle(records, prototypes, grid=grid, trained_at="fixed")
     assert pickle.dumps(first.classifier) == pickle.dumps(second.classifier)
     assert first.meta == second.meta
+
+
+TRAIN_AND_HASH = """
+import hashlib, json, pickle
+from pathlib import Path
+from csvnlp.classifier import Hyperparameters
+from csvnlp.report_source import level_descriptions
+from csvnlp.training import train_bundle
+records = [json.loads(line) for line in open("corpus/cases.jsonl", encoding="utf-8")]
+report = Path("corpus/source/clusters-and-shared-value-report.txt").read_text(encoding="utf-8")
+bundle = train_bundle(records, level_descriptions(report), grid=[Hyperparameters(C=3.0, lexicon_weight=10.0, ngram_max=1)], trained_at="t")
+print(hashlib.sha256(pickle.dumps(bundle.classifier)).hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_classifier_training_is_byte_identical_across_processes():
+    """Two runs with different string hashing (PYTHONHASHSEED) pickle to the same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    digests = {
+        subprocess.run([sys.executable, "-c", TRAIN_AND_HASH], cwd=ROOT, capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
 
 
 def test_classifier_balanced_weights_counter_the_prior(records, report_text):

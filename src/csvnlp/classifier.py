@@ -87,6 +87,13 @@ class LevelClassifier:
     training_matrix: Any = None  # sparse TF-IDF rows of the training texts, for similarity
     models: dict[str, LogisticRegression] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # scikit-learn caches id(stop_words) on the vectorizer: a memory address that differs
+        # between runs and would make two trainings' pickles differ. It is recomputed on use.
+        if self.vectorizer is not None:
+            self.vectorizer.__dict__.pop("_stop_words_id", None)
+        return dict(self.__dict__)
+
     # ------------------------------------------------------------------ fitting
 
     def fit(self, texts: Sequence[str], labels: np.ndarray, prototypes: dict[str, list[str]]) -> "LevelClassifier":

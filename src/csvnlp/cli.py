@@ -293,6 +293,7 @@ def evaluate(
     repeats: int = typer.Option(10, "--repeats", min=1, help="Cross-validation repeats."),
     permutations: int = typer.Option(100, "--permutations", min=0, help="Label permutations for the significance test."),
     no_external: bool = typer.Option(False, "--no-external", help="Skip the ERC/MSCA abstention and ERDF/ESF stability checks."),
+    nested: bool = typer.Option(True, "--nested/--no-nested", help="Choose the settings inside each training fold too (nested CV); --no-nested reuses the model's settings (faster, slightly optimistic)."),
     update_card: bool = typer.Option(True, "--update-card/--no-update-card", help="Refresh the model card (MODEL/README.md) from these metrics."),
     force: bool = typer.Option(False, "--force", help="Replace an existing report in --out."),
     as_json: bool = typer.Option(False, "--json", help="Print the headline figures as JSON."),
@@ -321,7 +322,8 @@ def evaluate(
     prototypes = report_prototypes(corpus_dirs[0] if corpus_dirs else Path("corpus"))
     say = (lambda message: typer.echo(f"... {message}", err=True)) if not as_json else None
     evaluation = run(lambda: evaluate_model(records, prototypes, bundle, tests, repeats=repeats,
-                                            permutations=permutations, external=not no_external, progress=say))
+                                            permutations=permutations, external=not no_external, progress=say,
+                                            nested=nested))
     paths = write_report(evaluation, bundle.meta, out)
     if update_card and bundle.path is not None:
         refresh_model_card(bundle, evaluation)

@@ -181,11 +181,20 @@ class FoldModel:
 
 
 def fit_fold(records: Sequence[dict[str, Any]], prototypes: dict[str, list[str]], hp: Hyperparameters,
-             inner_splits: int = 3, fit_thresholds: bool = True) -> FoldModel:
+             inner_splits: int = 3, fit_thresholds: bool = True,
+             grid: Sequence[Hyperparameters] | None = None) -> FoldModel:
+    """Fit everything on one training fold. With ``grid``, the settings too are chosen here,
+    by an inner CV on this fold alone (nested cross-validation), with the thresholds."""
     from csvnlp.entities import build_entity_pipeline
 
     texts = [r["text"] for r in records]
     labels = label_matrix(records)
+    if grid:
+        splits = max(2, min(inner_splits, int(labels.sum(axis=0).min())))
+        selection = select_hyperparameters(records, prototypes, seed=hp.seed, grid=grid, n_splits=splits, repeats=1)
+        classifier = LevelClassifier(selection.hyperparameters, thresholds=selection.thresholds).fit(texts, labels, prototypes)
+        classifier.gate = fit_gate(classifier, texts, labels)
+        return FoldModel(classifier, build_entity_pipeline(records), [r["id"] for r in records])
     classifier = LevelClassifier(hp).fit(texts, labels, prototypes)
     if fit_thresholds:
         splits = max(2, min(inner_splits, int(labels.sum(axis=0).min())))
@@ -289,6 +298,7 @@ def evaluate_corpus(
     progress: Callable[[str], None] | None = None,
     on_fold: Callable[[FoldModel, list[int]], None] | None = None,
     extras: bool = True,
+    nested_grid: Sequence[Hyperparameters] | None = None,
 ) -> dict[str, Any]:
     """Cross-validated metrics of the model and its baselines, entity scores, learning curve,
     LOO, permutation test, reliability and threshold sweep data, error analysis."""
@@ -309,12 +319,14 @@ def evaluate_corpus(
     gold_entities = [{(e["start"], e["end"], e["label"]) for e in r.get("entities") or []} for r in records]
     found_entities: list[list[set[tuple[int, int, str]]]] = [[set() for _ in records] for _ in range(repeats)]
     fold_thresholds = []
+    chosen_settings: list[Hyperparameters] = []
 
-    say(f"cross-validation: {repeats} x {n_splits}-fold")
+    say(f"cross-validation: {repeats} x {n_splits}-fold" + (f", settings chosen inside each fold from {len(nested_grid)}" if nested_grid else ""))
     for repeat, train, test in repeated_multilabel_folds(labels, n_splits, repeats, seed):
         train_records = [records[i] for i in train]
         test_records = [records[i] for i in test]
-        model = fit_fold(train_records, prototypes, hp)
+        model = fit_fold(train_records, prototypes, hp, grid=nested_grid)
+        chosen_settings.append(model.classifier.hyperparameters)
         if on_fold:
             on_fold(model, list(test))
         fold_thresholds.append(model.classifier.thresholds)
@@ -392,9 +404,14 @@ def evaluate_corpus(
         "cases": n,
         "level_counts": {key: int(labels[:, j].sum()) for j, key in enumerate(LEVEL_KEYS)},
         "scheme": {"outer": f"iterative-stratified {n_splits}-fold x {repeats} repeats (seeds {seed}..{seed + repeats - 1})",
-                   "inner": "thresholds from 3-fold out-of-fold probabilities inside each training fold",
+                   "inner": ("settings (C, lexicon weight, n-grams) and thresholds chosen by a 3-fold CV inside each training fold "
+                             f"from a grid of {len(nested_grid)}: nested, no choice sees the held-out fold")
+                   if nested_grid else "thresholds from 3-fold out-of-fold probabilities inside each training fold",
                    "hyperparameters": hp.as_dict(),
-                   "caveat": "hyperparameters were chosen by CV on the whole corpus at training time"},
+                   "settings_chosen_in_folds": _count_settings(chosen_settings),
+                   "caveat": ("leave-one-out, the permutation test and the learning curve use the model's own settings "
+                              "(chosen on the whole corpus): slightly optimistic")
+                   if nested_grid else "hyperparameters were chosen by CV on the whole corpus at training time"},
         "cross_validation": {"headline": headline, "per_level": per_level_table, "confusion": confusion,
                              "fold_thresholds": {k: interval([t[k] for t in fold_thresholds]) for k in LEVEL_KEYS}},
         "leave_one_out": loo,
@@ -407,6 +424,20 @@ def evaluate_corpus(
         "case_ids": [r["id"] for r in records],
         "oof_predictions": model_pred.tolist(),
     }
+
+
+def _count_settings(settings: Sequence[Hyperparameters]) -> list[dict[str, Any]]:
+    counts: dict[tuple[float, float, int], int] = {}
+    for hp in settings:
+        key = (hp.C, hp.lexicon_weight, hp.ngram_max)
+        counts[key] = counts.get(key, 0) + 1
+    return [{"C": c, "lexicon_weight": w, "ngram_max": n, "folds": k} for (c, w, n), k in sorted(counts.items(), key=lambda x: -x[1])]
+
+
+# A smaller grid than training's, so that nested selection fits the evaluation's time budget.
+NESTED_GRID = [
+    Hyperparameters(C=c, lexicon_weight=w, ngram_max=n) for c in (0.3, 1.0, 3.0) for w in (1.0, 10.0) for n in (1, 2)
+]
 
 
 def permutation_test(records: Sequence[dict[str, Any]], prototypes: dict[str, list[str]], hp: Hyperparameters,
@@ -543,11 +574,13 @@ def evaluate_model(
     permutations: int = 100,
     external: bool = True,
     progress: Callable[[str], None] | None = None,
+    nested: bool = True,
 ) -> dict[str, Any]:
     meta = bundle.meta
     hp = Hyperparameters(**meta["hyperparameters"])
     evaluation = evaluate_corpus(records, prototypes, hp, meta["thresholds"], repeats=repeats,
-                                 permutations=permutations, progress=progress)
+                                 permutations=permutations, progress=progress,
+                                 nested_grid=NESTED_GRID if nested else None)
     evaluation["model"] = {"name": meta.get("name"), "path": str(bundle.path), "trained_at": meta.get("trained_at"),
                            "thresholds": meta["thresholds"], "corpus_sha256": meta["corpus"]["sha256"]}
     if external:

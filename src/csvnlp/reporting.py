@@ -59,7 +59,7 @@ def render_model_card(meta: dict[str, Any], evaluation: dict[str, Any] | None = 
         headline = evaluation["cross_validation"]["headline"]
         lines += [
             "",
-            "From `csvnlp evaluate` (nested: thresholds and patterns fitted inside each training fold):",
+            "From `csvnlp evaluate` (" + evaluation["scheme"]["inner"] + "):",
             "",
             f"- model macro-F1 {_fmt_interval(headline['model']['macro_f1'])}",
             f"- keyword rule macro-F1 {_fmt_interval(headline['keyword_rule']['macro_f1'])}",
@@ -266,7 +266,10 @@ def build_report_blocks(evaluation: dict[str, Any], meta: dict[str, Any]) -> lis
               "mostly about uncertainty: every headline figure carries a 95% interval from resampling the cases."),
         ("p", f"Scheme: {evaluation['scheme']['outer']}; {evaluation['scheme']['inner']}. Vocabulary, weights, "
               f"thresholds, evidence gate and entity patterns are fitted on training folds only. "
-              f"Hyperparameters {evaluation['scheme']['hyperparameters']}; caveat: {evaluation['scheme']['caveat']}."),
+              f"The shipped model's settings: {evaluation['scheme']['hyperparameters']}; settings chosen inside the folds: "
+              + "; ".join(f"C={s['C']}, lexicon weight {s['lexicon_weight']}, n-grams 1-{s['ngram_max']} in {s['folds']} folds"
+                          for s in evaluation['scheme']['settings_chosen_in_folds'])
+              + f". Caveat: {evaluation['scheme']['caveat']}."),
         ("h2", "Headline: model against baselines (same folds)"),
         ("table", ["system", "macro-F1", "micro-F1", "subset accuracy", "Hamming loss"],
          [[name, _iv(headline[key]["macro_f1"]), _iv(headline[key]["micro_f1"]), _iv(headline[key]["subset_accuracy"]), _iv(headline[key]["hamming_loss"])]
