@@ -89,6 +89,7 @@ def train_to_directory(
     from csvnlp.bundle import read_meta
     from csvnlp.errors import OutputExistsError
 
+    # checked here as well as in save_bundle, so a refusal comes before minutes of training
     if out.exists() and any(out.iterdir()) and not force:
         raise OutputExistsError(f"{out} already holds a model; pass --force to replace it, or choose another --out")
     bundle = train_bundle(records, prototypes, seed=seed, progress=progress, trained_at=trained_at)
