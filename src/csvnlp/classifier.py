@@ -184,6 +184,7 @@ class LevelClassifier:
         tfidf, features, stats = self._transform(texts)
         probabilities = self._proba(features)
         evidence = self.evidence(tfidf, stats)
+        names = self.feature_names() if explain else []  # once per call, not once per text
         results = []
         for i in range(len(stats)):
             status, predicted = self.decide(probabilities[i], evidence[i])
@@ -195,18 +196,17 @@ class LevelClassifier:
             }
             if explain:
                 result["explanation"] = {
-                    key: self._top_terms(features[i], key, explain) for key in (predicted or LEVEL_KEYS)
+                    key: self._top_terms(features[i], key, explain, names) for key in (predicted or LEVEL_KEYS)
                 }
             results.append(result)
         return results
 
-    def _top_terms(self, row: Any, key: str, k: int) -> list[dict[str, Any]]:
+    def _top_terms(self, row: Any, key: str, k: int, names: list[str]) -> list[dict[str, Any]]:
         """The terms of this text that pushed ``key`` up most (coefficient x feature value)."""
         coefficients = self.models[key].coef_.ravel()
         row = row.tocsr()
         contributions = [(coefficients[j] * v, j) for j, v in zip(row.indices, row.data) if coefficients[j] * v > 0]
         contributions.sort(reverse=True)
-        names = self.feature_names()
         return [{"term": names[j], "weight": round(float(c), 4)} for c, j in contributions[:k]]
 
 

@@ -52,13 +52,20 @@ def run(action: Callable[[], Any]) -> Any:
         fail("interrupted", ExitStatus.INTERRUPTED)
 
 
+# Options several commands share, declared once so their names and help stay in step.
+MODEL_OPTION = typer.Option(None, "--model", help="Model bundle directory (default: models/csvnlp-base).")
+TEXT_COLUMNS_OPTION = typer.Option(..., "--text-column", "-t", help="Column holding the description; repeat to join several (e.g. title + objective).")
+ID_COLUMN_OPTION = typer.Option(None, "--id-column", help="Column to use as the row id (default: the row number).")
+SEP_OPTION = typer.Option(None, "--sep", help="CSV delimiter (default: sniffed from the file).")
+
+
 # ---------------------------------------------------------------------------- corpus
 
 
 @corpus_app.command("build")
 def corpus_build(
     corpus_dir: Path = typer.Option(Path("corpus"), "--corpus-dir", help="Holds source/ (the report), table1.csv and entity_annotations.json."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Where to write the records [default: CORPUS_DIR/cases.jsonl]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write the records (default: CORPUS_DIR/cases.jsonl)."),
     check: bool = typer.Option(False, "--check", help="Do not write; exit 5 if the file on disk differs from a fresh build."),
 ) -> None:
     """Extract the 27 cases of section 4.3 from the report, attach Table 1's labels and the
@@ -128,11 +135,10 @@ def train(
     from rich.progress import Progress
 
     from csvnlp.corpus import load_corpus
-    from csvnlp.training import report_prototypes, train_to_directory
+    from csvnlp.training import prototypes_for, train_to_directory
 
     records = run(lambda: load_corpus(corpus))
-    corpus_dirs = [p for p in corpus if p.is_dir()]
-    prototypes = report_prototypes(corpus_dirs[0]) if corpus_dirs else report_prototypes(Path("corpus"))
+    prototypes = prototypes_for(corpus)
     with Progress(transient=True, disable=as_json or not sys.stderr.isatty()) as progress:
         task = progress.add_task("cross-validating settings", total=None)
         bundle = run(
@@ -167,7 +173,7 @@ def train(
 def classify(
     text: Optional[str] = typer.Argument(None, help="A project description, or '-' to read one from standard input."),
     files: List[Path] = typer.Option([], "--file", "-f", help="Read a description from a UTF-8 text file (repeatable; one result per file)."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle directory [default: models/csvnlp-base]."),
+    model: Optional[Path] = MODEL_OPTION,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per input (JSON Lines) with keys levels, predicted, status, entities, explanation."),
     top_terms: int = typer.Option(5, "--top-terms", min=0, help="How many terms explain each level."),
     no_entities: bool = typer.Option(False, "--no-entities", help="Skip cluster/programme extraction."),
@@ -215,17 +221,17 @@ def classify(
 def tag(
     input_path: Path = typer.Argument(..., metavar="INPUT", help="Table to tag: .csv/.tsv (any delimiter, optionally .gz), .jsonl (optionally .gz) or .parquet."),
     out: Path = typer.Option(..., "--out", "-o", help="Output table; its format follows its extension (.csv, .csv.gz, .jsonl, .parquet)."),
-    text_columns: List[str] = typer.Option(..., "--text-column", "-t", help="Column holding the description; repeat to join several (e.g. title + objective)."),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="Column to use as the row id [default: the row number]."),
+    text_columns: List[str] = TEXT_COLUMNS_OPTION,
+    id_column: Optional[str] = ID_COLUMN_OPTION,
     keep_columns: List[str] = typer.Option([], "--keep-columns", "-k", help="Input column to carry into the output (repeatable)."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle directory [default: models/csvnlp-base]."),
+    model: Optional[Path] = MODEL_OPTION,
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (each loads the model once); with --engine dask, local workers."),
     batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Rows per chunk; memory stays flat whatever the input size."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run from its finished chunks (same input, model and options)."),
     engine: str = typer.Option("local", "--engine", help="'local' (this machine) or 'dask' (a Dask cluster)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 [default: start a LocalCluster]."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: start a LocalCluster)."),
     no_entities: bool = typer.Option(False, "--no-entities", help="Skip cluster/programme extraction (faster)."),
-    sep: Optional[str] = typer.Option(None, "--sep", help="CSV delimiter [default: sniffed from the file]."),
+    sep: Optional[str] = SEP_OPTION,
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the end-of-run summary as JSON."),
@@ -288,7 +294,7 @@ def tag(
 def evaluate(
     out: Path = typer.Option(..., "--out", help="Directory for report.md (+ figures/), report.html and metrics.json."),
     corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus directories or files to cross-validate on (repeatable)."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle whose settings are evaluated [default: models/csvnlp-base]."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle whose settings are evaluated (default: models/csvnlp-base)."),
     test_sets: List[Path] = typer.Option([], "--test-set", help="A labelled file in the corpus format (JSONL or CSV id,text,levels), scored with the model as it is (repeatable)."),
     repeats: int = typer.Option(10, "--repeats", min=1, help="Cross-validation repeats."),
     permutations: int = typer.Option(100, "--permutations", min=0, help="Label permutations for the significance test."),
@@ -311,15 +317,14 @@ def evaluate(
     from csvnlp.errors import OutputExistsError
     from csvnlp.evaluation import evaluate_model
     from csvnlp.reporting import write_report
-    from csvnlp.training import report_prototypes
+    from csvnlp.training import prototypes_for
 
     if (out / "metrics.json").exists() and not force:
         fail(f"{out} already holds a report; pass --force to replace it", OutputExistsError.exit_status)
     records = run(lambda: load_corpus(corpus))
     tests = {str(path): run(lambda p=path: load_corpus([p])) for path in test_sets}
     bundle = run(lambda: load_bundle(model))
-    corpus_dirs = [p for p in corpus if p.is_dir()]
-    prototypes = report_prototypes(corpus_dirs[0] if corpus_dirs else Path("corpus"))
+    prototypes = prototypes_for(corpus)
     say = (lambda message: typer.echo(f"... {message}", err=True)) if not as_json else None
     evaluation = run(lambda: evaluate_model(records, prototypes, bundle, tests, repeats=repeats,
                                             permutations=permutations, external=not no_external, progress=say,
@@ -349,7 +354,7 @@ def evaluate(
 def corpus_import(
     path: Path = typer.Argument(..., help="Annotations to add: CSV or JSONL with id, text, levels (or an annotate decisions log)."),
     corpus_dir: Path = typer.Option(Path("corpus"), "--corpus-dir", help="The corpus to extend; the file goes to CORPUS_DIR/extra/."),
-    name: Optional[str] = typer.Option(None, "--name", help="Name of the new file in extra/ [default: the input's name]."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the new file in extra/ (default: the input's name)."),
     id_column: str = typer.Option("id", "--id-column", help="Column holding the id."),
     text_column: str = typer.Option("text", "--text-column", help="Column holding the description."),
     levels_column: str = typer.Option("levels", "--levels-column", help="Column holding the level keys ('none' or empty = not CSV)."),
@@ -382,12 +387,12 @@ def corpus_import(
 def suggest(
     input_path: Path = typer.Argument(..., metavar="INPUT", help="Unlabelled descriptions: any table `csvnlp tag` reads."),
     out: Path = typer.Option(..., "--out", "-o", help="Annotation file to write (JSONL) for `csvnlp annotate`."),
-    text_columns: List[str] = typer.Option(..., "--text-column", "-t", help="Column(s) holding the description."),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column [default: row number]."),
+    text_columns: List[str] = TEXT_COLUMNS_OPTION,
+    id_column: Optional[str] = ID_COLUMN_OPTION,
     n: int = typer.Option(50, "--n", min=1, help="How many records to suggest."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle [default: models/csvnlp-base]."),
+    model: Optional[Path] = MODEL_OPTION,
     corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus whose texts suggestions must not duplicate."),
-    sep: Optional[str] = typer.Option(None, "--sep", help="CSV delimiter [default: sniffed]."),
+    sep: Optional[str] = SEP_OPTION,
 ) -> None:
     """Pick the descriptions most worth annotating next.
 
@@ -469,13 +474,12 @@ def compare(
     from csvnlp.bundle import load_bundle
     from csvnlp.corpus import load_corpus
     from csvnlp.evaluation import compare_models
-    from csvnlp.training import report_prototypes
+    from csvnlp.training import prototypes_for
 
     bundles = [run(lambda p=p: load_bundle(p)) for p in (model_a, model_b)]
     records = run(lambda: load_corpus(corpus))
     tests = {str(p): run(lambda p=p: load_corpus([p])) for p in test_sets}
-    corpus_dirs = [p for p in corpus if p.is_dir()]
-    result = compare_models(bundles, records, report_prototypes(corpus_dirs[0] if corpus_dirs else Path("corpus")), tests,
+    result = compare_models(bundles, records, prototypes_for(corpus), tests,
                             repeats=repeats, external=not no_external)
     if as_json:
         typer.echo(json.dumps(result, indent=2))

@@ -181,25 +181,21 @@ class FoldModel:
 
 
 def fit_fold(records: Sequence[dict[str, Any]], prototypes: dict[str, list[str]], hp: Hyperparameters,
-             inner_splits: int = 3, fit_thresholds: bool = True,
-             grid: Sequence[Hyperparameters] | None = None) -> FoldModel:
-    """Fit everything on one training fold. With ``grid``, the settings too are chosen here,
-    by an inner CV on this fold alone (nested cross-validation), with the thresholds."""
+             inner_splits: int = 3, grid: Sequence[Hyperparameters] | None = None) -> FoldModel:
+    """Fit everything on one training fold: thresholds from an inner CV on this fold alone
+    and, with ``grid``, the settings too (nested cross-validation)."""
     from csvnlp.entities import build_entity_pipeline
 
     texts = [r["text"] for r in records]
     labels = label_matrix(records)
+    splits = max(2, min(inner_splits, int(labels.sum(axis=0).min())))
     if grid:
-        splits = max(2, min(inner_splits, int(labels.sum(axis=0).min())))
         selection = select_hyperparameters(records, prototypes, seed=hp.seed, grid=grid, n_splits=splits, repeats=1)
-        classifier = LevelClassifier(selection.hyperparameters, thresholds=selection.thresholds).fit(texts, labels, prototypes)
-        classifier.gate = fit_gate(classifier, texts, labels)
-        return FoldModel(classifier, build_entity_pipeline(records), [r["id"] for r in records])
-    classifier = LevelClassifier(hp).fit(texts, labels, prototypes)
-    if fit_thresholds:
-        splits = max(2, min(inner_splits, int(labels.sum(axis=0).min())))
+        hp, thresholds = selection.hyperparameters, selection.thresholds
+    else:
         oof = out_of_fold_probabilities(texts, labels, prototypes, hp, n_splits=splits, repeats=1, seed=hp.seed)
-        classifier.thresholds = choose_thresholds(labels, oof[0])
+        thresholds = choose_thresholds(labels, oof[0])
+    classifier = LevelClassifier(hp, thresholds=thresholds).fit(texts, labels, prototypes)
     classifier.gate = fit_gate(classifier, texts, labels)
     return FoldModel(classifier, build_entity_pipeline(records), [r["id"] for r in records])
 

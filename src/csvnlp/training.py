@@ -26,6 +26,12 @@ def report_prototypes(corpus_dir: Path) -> dict[str, list[str]]:
     return level_descriptions(path.read_text(encoding="utf-8"))
 
 
+def prototypes_for(corpus_paths: Sequence[Path]) -> dict[str, list[str]]:
+    """Level descriptions from the report of the first corpus directory given (else ./corpus)."""
+    directories = [p for p in corpus_paths if p.is_dir()]
+    return report_prototypes(directories[0] if directories else Path("corpus"))
+
+
 def train_bundle(
     records: Sequence[dict[str, Any]],
     prototypes: dict[str, list[str]],
