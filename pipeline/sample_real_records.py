@@ -104,7 +104,7 @@ def read_sources() -> Iterator[dict]:
         for item in json.loads(name.read_text(encoding="utf-8")):
             yield {"source": source, "source_file": base, "row_key": {"column": "Project_ID", "value": str(first(item.get("Project_ID")))},
                    "title": first(item.get("Project_Title")), "text": clean(first(item.get("Technology_Description"))),
-                   "context": {"call": first(item.get("Call_for_Proposal"))}}
+                   "context": {"call": first(item.get("Call_for_Proposal")), "topic": first(item.get("Topic_s"))}}
     for name in sorted((EXTERNAL / "cordis_h2020_xml_sample_erenaliaslangiray/Dataset_Example").glob("*.xml")):
         base = f"cordis_h2020_xml_sample_erenaliaslangiray/Dataset_Example/{name.name}"
         xml = name.read_text(encoding="utf-8", errors="replace")
@@ -124,7 +124,7 @@ def read_sources() -> Iterator[dict]:
         yield {"source": "esif_scotland", "source_file": base,
                "row_key": {"column": "(data row index, 0-based, header excluded)", "value": str(index)},
                "title": clean(row["Operation Name"]), "text": clean(row["Description"]),
-               "context": {"fund": row["Programme"], "beneficiary": row["Recipient organisation"]}}
+               "context": {"fund": row["Programme"], "beneficiary": row["Recipient organisation"], "theme": row["Theme"]}}
     base = f"{esif}/ESF_Northern_Ireland_2014-2020.csv"
     for row in csv_rows(EXTERNAL / base):
         yield {"source": "esif_northern_ireland", "source_file": base, "row_key": {"column": "Ref No", "value": row["Ref No"]},
@@ -135,7 +135,7 @@ def read_sources() -> Iterator[dict]:
         parts = [clean(row[c]) for c in ("Non Technical Short Summary Of Project", "Project Objectives")]
         yield {"source": "esif_malta", "source_file": base, "row_key": {"column": "Code", "value": row["Code"]},
                "title": row["Title"], "text": "\n".join(p for p in parts if p),
-               "context": {"fund": row["Fund"], "beneficiary": row["Beneficiary"]}}
+               "context": {"fund": row["Fund"], "beneficiary": row["Beneficiary"], "theme": row["Focus Area Of Intervention"]}}
     base = f"{esif}/Final LoB S&E ROP 2007-2013.csv"
     for row in csv_rows(EXTERNAL / base):
         yield {"source": "esif_ireland", "source_file": base,
@@ -154,6 +154,35 @@ def read_sources() -> Iterator[dict]:
         text = clean(re.sub(r"<[^>]+>", " ", item.get("description") or ""))
         yield {"source": "call_topics", "source_file": base, "row_key": {"column": "topicId", "value": item.get("topicId", "")},
                "title": item.get("title", ""), "text": text, "context": {"programme": item.get("programme", ""), "callIdentifier": item.get("callIdentifier", "")}}
+
+
+# A fourth stratum, drawn after the first pool once its first batch showed few value_chain
+# records: rows picked by the *source's own* category field (an ERDF theme, a CORDIS call or
+# topic code, a call's programme), not by words of the text, so no lexicon decides them.
+# (source, category field, case-insensitive substrings of that field, quota)
+CATEGORY_QUOTAS = [
+    ("esif_ireland", "theme", ["chp & bioheat"], 30),
+    ("esif_ireland", "theme", ["energy for business"], 20),
+    ("esif_scotland", "theme", ["circular economy", "low carbon infrastructure"], 12),
+    ("esif_scotland", "theme", ["business competitiveness", "innovation"], 15),
+    ("esif_malta", "theme", ["opipa4 energy", "opipa5 solid waste"], 22),
+    ("esif_malta", "theme", ["aid schemes", "enterprise infrastructure", "product development"], 12),
+    ("cordis_h2020", "programme", ["circ", "spire", "waste", "-ee-", "sfs-", "bbi"], 25),
+    ("cordis_h2020", "programme", ["innosup", "inno-"], 6),
+    ("cordis_water_sme", "topic", ["resource", "eco-innovat", "food", "circular", "waste"], 20),
+    ("call_topics", "programme", ["interregional innovation", "single market", "life"], 15),
+]
+# A second supplement, drawn when the first pool plus the first supplement still held fewer
+# than 100 value_chain and 150 cluster_development records: more rows by category, and more
+# keyword-free random rows of the ERDF/ESF sources (field None = uniform draw).
+SECOND_SUPPLEMENT = [
+    ("esif_ireland", "theme", ["chp & bioheat"], 40),
+    ("esif_ireland", "theme", ["energy for business"], 25),
+    ("esif_malta", "theme", ["opipa4 energy", "opipa5 solid waste"], 15),
+    ("cordis_water_sme", "topic", ["resource", "eco-innovat", "food", "circular", "waste"], 20),
+    ("esif_england", None, [], 60),
+    ("esif_scotland", None, [], 30),
+]
 
 
 def reserved_filter():
@@ -219,6 +248,33 @@ def main(out_dir: Path) -> None:
         print(f"{source}: {len(rows)} eligible, took {len(taken)} random + {len(definition)} definition + {len(suggested)} suggest", file=sys.stderr)
         chosen.extend(picked)
     rng.shuffle(chosen)
+    supplement_rng = random.Random(SEED + 2)
+    taken_ids = {id(r) for r in chosen}
+    supplement = []
+    for source, field_name, needles, quota in CATEGORY_QUOTAS:
+        candidates = [r for r in by_source[source] if id(r) not in taken_ids
+                      and any(n in str(r["context"].get(field_name, "")).lower() for n in needles)]
+        supplement_rng.shuffle(candidates)
+        for row in candidates[:quota]:
+            row["sampling"] = "category"
+            taken_ids.add(id(row))
+            supplement.append(row)
+        print(f"{source} by {field_name} {needles}: {len(candidates)} eligible, took {min(quota, len(candidates))}", file=sys.stderr)
+    supplement_rng.shuffle(supplement)
+    chosen += supplement
+    second_rng = random.Random(SEED + 3)
+    second = []
+    for source, field_name, needles, quota in SECOND_SUPPLEMENT:
+        candidates = [r for r in by_source[source] if id(r) not in taken_ids
+                      and (field_name is None or any(n in str(r["context"].get(field_name, "")).lower() for n in needles))]
+        second_rng.shuffle(candidates)
+        for row in candidates[:quota]:
+            row["sampling"] = "random" if field_name is None else "category"
+            taken_ids.add(id(row))
+            second.append(row)
+        print(f"second supplement {source} by {field_name} {needles}: {len(candidates)} eligible, took {min(quota, len(candidates))}", file=sys.stderr)
+    second_rng.shuffle(second)
+    chosen += second
     out_dir.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
     for row in chosen:
