@@ -11,6 +11,11 @@ draws from each source a fixed quota in three strata, recorded per row as ``samp
 - ``suggest``: rows the shipped model was least sure of (closest to a level threshold), the
   ``csvnlp suggest`` rule.
 
+The ``suggest`` stratum depends on the model shipped when the pool was drawn (commit 87514a0,
+with that commit's ``levels.py``); run the script at that commit to redraw the same pool. The
+annotated records themselves (``corpus/real/records.jsonl``) keep each row's provenance and
+stratum, so the corpus never depends on redrawing.
+
 Writes pool/<batch>.jsonl files (text and provenance, no labels) for annotators, and
 pool/manifest.jsonl (provenance only). Usage: python pipeline/sample_real_records.py OUT_DIR
 """
@@ -185,6 +190,12 @@ SECOND_SUPPLEMENT = [
 ]
 
 
+THIRD_SUPPLEMENT = [
+    ("call_topics", 40), ("esif_england", 50), ("cordis_horizon_europe", 15), ("cordis_h2020", 25),
+    ("esif_scotland", 15), ("esif_malta", 15),
+]
+
+
 def reserved_filter():
     reserved = [json.loads(line) for line in (SHARED / "reserved.jsonl").open(encoding="utf-8") if line.strip()]
     keys = {(r["source_file"], r["row_key"]["value"]) for r in reserved}
@@ -275,6 +286,24 @@ def main(out_dir: Path) -> None:
         print(f"second supplement {source} by {field_name} {needles}: {len(candidates)} eligible, took {min(quota, len(candidates))}", file=sys.stderr)
     second_rng.shuffle(second)
     chosen += second
+    # A third supplement, drawn when the assembled set held only 8 *clear* cluster_development
+    # records in its would-be test split: rows naming the terms of the cluster_development
+    # definition, or an ecosystem or sector (the labelling rules' "clear when a cluster, an
+    # ecosystem or a sector focus is explicit"). Recorded as sampling "definition".
+    third_rng = random.Random(SEED + 4)
+    third = []
+    terms = DEFINITION_TERMS["cluster_development"] + ["ecosystem", "sector"]
+    for source, quota in THIRD_SUPPLEMENT:
+        candidates = [r for r in by_source[source] if id(r) not in taken_ids
+                      and any(" " + t in " " + " ".join(words(r["title"] + " " + r["text"])) for t in terms)]
+        third_rng.shuffle(candidates)
+        for row in candidates[:quota]:
+            row["sampling"] = "definition"
+            taken_ids.add(id(row))
+            third.append(row)
+        print(f"third supplement {source}: {len(candidates)} eligible, took {min(quota, len(candidates))}", file=sys.stderr)
+    third_rng.shuffle(third)
+    chosen += third
     out_dir.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
     for row in chosen:
