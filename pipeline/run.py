@@ -29,8 +29,8 @@ STAGES = {
         "command": ["corpus", "build"],
         "inputs": [
             "corpus/source/clusters-and-shared-value-report.txt", "corpus/table1.csv",
-            "corpus/entity_annotations.json", f"{CODE}/report_source.py", f"{CODE}/corpus.py",
-            f"{CODE}/levels.py",
+            "corpus/entity_annotations.json", "corpus/real/records.jsonl", f"{CODE}/report_source.py",
+            f"{CODE}/corpus.py", f"{CODE}/real_records.py", f"{CODE}/levels.py",
         ],
         "outputs": ["corpus/cases.jsonl"],
     },

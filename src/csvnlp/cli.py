@@ -69,7 +69,9 @@ def corpus_build(
     check: bool = typer.Option(False, "--check", help="Do not write; exit 5 if the file on disk differs from a fresh build."),
 ) -> None:
     """Extract the 27 cases of section 4.3 from the report, attach Table 1's labels and the
-    entity annotations, and write corpus/cases.jsonl (byte-identical on every build)."""
+    entity annotations, and write corpus/cases.jsonl (byte-identical on every build). When
+    corpus/real/records.jsonl exists, also write its training part (corpus/extra/real-train.jsonl)
+    and its frozen test split (corpus/external_test/real-test.jsonl)."""
     from csvnlp.corpus import CASES_FILE, build_corpus, dump_jsonl, write_text_atomically
 
     target = out or corpus_dir / CASES_FILE
@@ -85,6 +87,13 @@ def corpus_build(
     counts = {key: sum(key in r["levels"] for r in records) for key in ("products_markets", "value_chain", "cluster_development")}
     entities = sum(len(r["entities"]) for r in records)
     typer.echo(f"wrote {target}: {len(records)} cases, levels {counts}, {entities} entity spans")
+    if out is None:
+        from csvnlp.real_records import TEST_FILE, TRAIN_FILE, build_real_splits
+
+        split_counts = run(lambda: build_real_splits(corpus_dir))
+        if split_counts:
+            typer.echo(f"wrote {corpus_dir / TRAIN_FILE} ({split_counts['train']} real records) and the frozen "
+                       f"test split {corpus_dir / TEST_FILE} ({split_counts['test']})")
 
 
 @corpus_app.command("validate")
