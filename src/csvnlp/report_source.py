@@ -24,6 +24,7 @@ RUNNING_HEADER = (
 )
 SECTION_START = re.compile(r"^\s*4\.3\.\s+Cluster projects in CSV\s*$")
 SECTION_END = re.compile(r"^\s*5\.\s+SUMMARY OF THE ANALYSED PROJECTS\s*$")
+RECOMMENDATIONS_START = re.compile(r"^\s*6\.\s+RECOMMENDATIONS FOR PUBLIC POLICIES")
 CASE_HEADING = re.compile(r"^\s*4\.3\.(\d+)\.\s+(.+?)\s*$")
 TABLE_START = re.compile(r"^Table 1\. Brief description of best practices")
 TABLE_END = re.compile(r"^Source: Own elaboration\.")
@@ -278,6 +279,21 @@ def level_descriptions(report_text: str) -> dict[str, list[str]]:
             if opener.match(item) and item not in found[key]:
                 found[key].append(item)
     return found
+
+
+def text_outside_cases(report_text: str) -> str:
+    """The report without its cases: sections 1 to 4.2 and 6 onwards, lower-cased, with line-end
+    hyphens joined and whitespace squashed. Section 4.3 (the 27 cases) and section 5 (their
+    summary and Table 1) are left out, so a term found here was not taken from a case.
+    Hand-written term lists (``levels.py``) must be traceable to this text."""
+    lines = report_text.splitlines()
+    start, end = _section_bounds(lines)
+    resume = next((i for i in range(end, len(lines)) if RECOMMENDATIONS_START.match(lines[i])), None)
+    if not end or resume is None:
+        raise ReportFormatError("cannot find sections 4.3, 5 and 6 of the report; is this the right report file?")
+    kept = "\n".join(lines[:start] + lines[resume:]).lower()
+    kept = re.sub(r"(?<=[a-z])-\n(?=[a-z])", "", kept)
+    return re.sub(r"\s+", " ", kept)
 
 
 def _section_bounds(lines: list[str]) -> tuple[int, int]:
