@@ -401,7 +401,8 @@ def suggest(
     from csvnlp.annotation import suggest as pick, write_annotation_file
     from csvnlp.bundle import load_bundle
     from csvnlp.corpus import load_corpus
-    from csvnlp.tagging import TableReader, TagOptions
+    from csvnlp.tables import TableReader
+    from csvnlp.tagging import TagOptions
 
     reader = run(lambda: TableReader(input_path, TagOptions(text_columns=list(text_columns), id_column=id_column, sep=sep, batch_size=2000)))
     bundle = run(lambda: load_bundle(model))
