@@ -19,7 +19,8 @@ from csvnlp.errors import CsvnlpError, ExitStatus
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 unexpected error; 2 usage; 3 bad input (empty, binary, undecodable, "
     "unreadable, malformed); 4 bad model (missing, corrupt, tampered, other scikit-learn); "
-    "5 invalid corpus; 6 output exists (use --force)."
+    "5 invalid corpus; 6 output exists (use --force); 7 a tagging run is incomplete (rerun with --resume); "
+    "130 interrupted."
 )
 
 app = typer.Typer(
@@ -56,7 +57,7 @@ def run(action: Callable[[], Any]) -> Any:
 MODEL_OPTION = typer.Option(None, "--model", help="Model bundle directory (default: models/csvnlp-base).")
 TEXT_COLUMNS_OPTION = typer.Option(..., "--text-column", "-t", help="Column holding the description; repeat to join several (e.g. title + objective).")
 ID_COLUMN_OPTION = typer.Option(None, "--id-column", help="Column to use as the row id (default: the row number).")
-SEP_OPTION = typer.Option(None, "--sep", help="CSV delimiter (default: sniffed from the file).")
+SEP_OPTION = typer.Option(None, "--sep", help="CSV delimiter (default: the one the header line uses most of , TAB ; |).")
 
 
 # ---------------------------------------------------------------------------- corpus
@@ -242,8 +243,11 @@ def tag(
     row, in input order, with columns: id, status (ok / uncertain / error), predicted
     (level keys joined by ';'), p_products_markets, p_value_chain, p_cluster_development,
     clusters, programmes (distinct names joined by ';'), error (the reason for status=error),
-    then any --keep-columns. Rows that cannot be tagged are also listed in
-    OUTPUT.errors.jsonl (row number, id, reason).
+    then any --keep-columns. Every input record is one output row: records that cannot be
+    tagged (malformed, unterminated quote, NUL byte, not UTF-8, bad JSON line, empty text)
+    are error rows, also listed in OUTPUT.errors.jsonl (record number, input line, id,
+    reason), and the records after them are still tagged. The CSV delimiter is read from the
+    header line unless --sep gives it. An empty input gives an empty output with its header.
 
     Example (a CORDIS export, ';'-separated, with multi-line objectives):
 
@@ -286,8 +290,9 @@ def tag(
         + (f" (listed in {summary.errors_file})" if summary.errors else "")
     )
     typer.echo("levels: " + ", ".join(f"{k} {v:,}" for k, v in summary.level_counts.items()))
-    if summary.resumed_chunks:
-        typer.echo(f"resumed: {summary.resumed_chunks} chunk(s) were already done")
+    if summary.resumed_chunks or summary.redone_chunks:
+        typer.echo(f"resumed: {summary.resumed_chunks} chunk(s) were already done"
+                   + (f"; {summary.redone_chunks} missing or corrupt part(s) redone" if summary.redone_chunks else ""))
 
 
 @app.command()

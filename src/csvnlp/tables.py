@@ -2,28 +2,41 @@
 
 What ``csvnlp tag`` (and ``suggest``) read, and how tagged rows are written back; the batch
 tagging itself (workers, parts, resume) lives in ``tagging``.
+
+Every record of the input comes out of a reader exactly once, as a row of a chunk: either
+with its text, or with a ``problem`` saying why it cannot be tagged (a malformed CSV record,
+an unterminated quote, a bad JSON line, a NUL byte, bytes that are not UTF-8, a record longer
+than ``MAX_RECORD_BYTES``). A bad record never ends the file: the reader resynchronises on the
+next line and carries on. Lines are read in bounded pieces, so memory stays flat whatever the
+input holds (a 1 GB line costs at most ``MAX_RECORD_BYTES``).
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
-from dataclasses import dataclass
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 from csvnlp.errors import InputError
+from csvnlp.levels import LEVEL_KEYS
 
-MALFORMED = "\x00malformed-row:"  # marks a CSV row pandas could not split into the header's fields
 FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 # the output columns csvnlp writes itself (keep-columns may not clash with them)
-from csvnlp.levels import LEVEL_KEYS  # noqa: E402
-
 OUTPUT_COLUMNS = (
     ["id", "status", "predicted"] + [f"p_{key}" for key in LEVEL_KEYS] + ["clusters", "programmes", "error"]
 )
+# A record (all its lines) larger than this is an error row rather than memory: four times the
+# longest text csvnlp classifies (inputs.MAX_TEXT_CHARS, up to 4 UTF-8 bytes a character).
+MAX_RECORD_BYTES = 4 * 200_000 * 4
+DELIMITERS = (",", "\t", ";", "|")  # in order of preference when the header line ties
+# The csv module's own per-field cap (128 KiB by default) would reject legitimate long texts
+# before our per-record cap can report them as one error row; the limit is module-wide.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES + 1))
 
 
 def table_format(path: Path) -> str:
@@ -36,23 +49,247 @@ def table_format(path: Path) -> str:
     return fmt
 
 
+# ============================================================================ records and chunks
 
-# ============================================================================ readers
+
+@dataclass
+class Record:
+    """One input record: its physical line (1-based; Parquet: the row), cells or a problem."""
+
+    line: int
+    cells: dict[str, Any]
+    problem: str | None = None
 
 
 @dataclass
 class Chunk:
     index: int
-    first_row: int  # 1-based number of the chunk's first data row
+    first_row: int  # 1-based number of the chunk's first record
     ids: list[str]
-    texts: list[Any]  # str, or None for a missing cell
+    texts: list[Any]  # str, or None when the record has a problem
     problems: list[str | None]  # a reason when the reader already knows the row is bad
     kept: dict[str, list[Any]]
     position: int  # bytes (csv/jsonl) or rows (parquet) read so far, for progress
+    lines: list[int] = field(default_factory=list)  # physical line of each record
+
+
+class _Lines:
+    """Physical lines of a binary stream, read in bounded pieces, with a push-back queue so a
+    reader can go back to the line after a failed record and read on from there.
+
+    ``take`` raises ``_TooLong`` once the current record's lines pass ``MAX_RECORD_BYTES``;
+    the record's lines are remembered until ``start_record`` so they can be pushed back."""
+
+    def __init__(self, stream: Any, limit: int = MAX_RECORD_BYTES):
+        self.stream = stream
+        self.limit = limit
+        self.queue: deque[tuple[int, bytes, bool]] = deque()  # (line, bytes, complete)
+        self.next_line = 1
+        self.record: list[tuple[int, bytes]] = []  # lines taken for the current record
+        self.partial: tuple[int, bytes] | None = None  # a line cut short by the limit
+        self.used = 0
+        self.exhausted = False
+        self.first = True
+
+    def start_record(self) -> None:
+        self.record = []
+        self.used = 0
+        self.partial = None
+        self.exhausted = False
+
+    def _piece(self, size: int) -> tuple[int, bytes, bool]:
+        if self.queue:
+            return self.queue.popleft()
+        try:
+            data = self.stream.readline(size)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _Unreadable(str(exc)) from None
+        number = self.next_line
+        if data.endswith(b"\n") or not data:
+            self.next_line += 1
+        # readline(size) stops short of size without a newline only at the end of the input
+        return number, data, data.endswith(b"\n") or len(data) < size
+
+    def take(self) -> tuple[int, bytes] | None:
+        """The next complete physical line (None at the end of the input)."""
+        number, data, complete = self._piece(self.limit - self.used + 1)
+        if not data:
+            self.exhausted = True
+            return None
+        while not complete and self.used + len(data) <= self.limit:
+            _, more, complete = self._piece(self.limit - self.used - len(data) + 1)
+            if not more:
+                break
+            data += more
+        if self.used + len(data) > self.limit:
+            self.partial = (number, data)
+            raise _TooLong()
+        if self.first:
+            self.first = False
+            if data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+        self.record.append((number, data))
+        self.used += len(data)
+        return number, data
+
+    def start_line(self) -> int:
+        """The line the current record started on."""
+        if self.record:
+            return self.record[0][0]
+        return self.partial[0] if self.partial else self.next_line
+
+    def resynchronise(self) -> None:
+        """After a failed record: read again from the line after its first one."""
+        later = [(n, d, True) for n, d in self.record[1:]]
+        if self.partial is not None:
+            if self.record:
+                later.append((self.partial[0], self.partial[1], False))
+            else:
+                self._skip_line()  # the record's own first line is too long: drop the rest of it
+        self.queue.extendleft(reversed(later))
+
+    def _skip_line(self) -> None:
+        while True:
+            _, data, complete = self._piece(1 << 16)
+            if not data or complete:
+                return
+
+
+class _TooLong(Exception):
+    pass
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _decode(data: bytes) -> tuple[str, bool]:
+    """The line as text, and whether it was valid UTF-8."""
+    try:
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), False
+
+
+class _CsvFeed:
+    """Hands the csv module one decoded physical line at a time and notes, per record, what it
+    was made of: undecodable bytes, NUL bytes, and whether the input ended inside it."""
+
+    def __init__(self, lines: _Lines):
+        self.lines = lines
+        self.undecodable = False
+        self.nul = False
+        self.ended_inside = False
+
+    def start_record(self) -> None:
+        self.lines.start_record()
+        self.undecodable = self.nul = self.ended_inside = False
+
+    def __iter__(self) -> "_CsvFeed":
+        return self
+
+    def __next__(self) -> str:
+        taken = self.lines.take()
+        if taken is None:
+            # the csv module asks for another line mid-record only inside a quoted field
+            self.ended_inside = bool(self.lines.record)
+            raise StopIteration
+        text, valid = _decode(taken[1])
+        self.undecodable |= not valid
+        self.nul |= "\x00" in text
+        return text
+
+
+def csv_records(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """(line, fields, problem) for every record of a CSV stream, the header included.
+
+    Never raises on malformed content: an unterminated quote, a record over the size limit or
+    a field the csv module rejects gives ``(line, leading_fields, reason)``, where
+    ``leading_fields`` are the fields complete on the record's first line (so the error row
+    can still carry the record's id), and reading goes on from the line after that record's
+    first line, so later records are still read."""
+    for line, fields, problem in _csv_records_raw(stream, sep):
+        yield line, fields, problem
+
+
+def _leading_fields(lines: "_Lines", sep: str) -> list[str]:
+    if not lines.record:
+        return []
+    text, _ = _decode(lines.record[0][1][:65536])
+    try:
+        fields = next(csv.reader([text.rstrip("\r\n")], delimiter=sep, strict=False), [])
+    except csv.Error:
+        return []
+    return fields[:-1]  # the last one is the field the record broke in
+
+
+def _csv_records_raw(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    lines = _Lines(stream)
+    feed = _CsvFeed(lines)
+    reader = csv.reader(feed, delimiter=sep, strict=False)
+    while True:
+        feed.start_record()
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except _TooLong:
+            start, leading = lines.start_line(), _leading_fields(lines, sep)
+            lines.resynchronise()
+            yield start, leading, f"record longer than {MAX_RECORD_BYTES:,} bytes (an unterminated quote, or a field too long to be a description); reading goes on at the next line"
+            continue
+        except csv.Error as exc:
+            start, leading = lines.start_line(), _leading_fields(lines, sep)
+            lines.resynchronise()
+            reason = str(exc)
+            if "new-line character" in reason:
+                reason = "a bare carriage return (CR) inside an unquoted field"
+            yield start, leading, f"malformed CSV row ({reason})"
+            continue
+        except _Unreadable as exc:
+            raise InputError(f"the input cannot be read past line {lines.next_line} ({exc}); is it a complete, uncorrupted file?") from None
+        start = lines.start_line()
+        if feed.ended_inside:
+            span = f"lines {start}-{lines.record[-1][0]}" if len(lines.record) > 1 else f"line {start}"
+            leading = _leading_fields(lines, sep)
+            lines.resynchronise()
+            yield start, leading, f"unterminated quote: the quoted field opened on line {start} never closes (it swallowed {span}); the lines after it are read again as records"
+            continue
+        if not fields:  # a blank line is not a record
+            continue
+        if feed.nul:
+            yield start, fields, "binary data (NUL byte) in this record"
+        elif feed.undecodable:
+            yield start, fields, "undecodable bytes: this record is not valid UTF-8"
+        else:
+            yield start, fields, None
+
+
+def delimiter_from_header(header: str) -> tuple[str, str]:
+    """The delimiter the header line uses most (outside quotes), and how it was chosen."""
+    counts = {d: 0 for d in DELIMITERS}
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+    if not counts[best]:
+        return ",", "the header line holds none of , TAB ; | so it is one column"
+    seen = ", ".join(f"{counts[d]} {_name(d)}" for d in DELIMITERS if counts[d])
+    return best, f"detected from the header line: {seen}"
+
+
+def _name(delimiter: str) -> str:
+    return "TAB" if delimiter == "\t" else repr(delimiter)
+
+
+# ============================================================================ the reader
 
 
 class TableReader:
-    """Reads a CSV/TSV, JSONL or Parquet table in chunks of ``batch_size`` rows."""
+    """Reads a CSV/TSV, JSONL or Parquet table in chunks of ``batch_size`` records."""
 
     def __init__(self, path: Path, options: Any):  # TagOptions, or anything with its reading fields
         self.path = path
@@ -62,74 +299,139 @@ class TableReader:
             raise InputError(f"no such input file: {path}")
         if path.is_dir():
             raise InputError(f"{path} is a directory; give a table file")
+        self.sep: str | None = options.sep
+        self.sep_reason = "given with --sep"
+        self.empty = False
         self.size = path.stat().st_size if self.format != "parquet" else self._parquet_rows()
         self.columns = self._header()
-        wanted = list(dict.fromkeys(options.text_columns + ([options.id_column] if options.id_column else []) + options.keep_columns))
-        missing = [c for c in wanted if c not in self.columns]
-        if missing:
-            shown = ", ".join(self.columns[:30]) + (" ..." if len(self.columns) > 30 else "")
-            raise InputError(f"{path}: no column(s) {', '.join(missing)}; the table has: {shown}")
+        wanted = list(dict.fromkeys(options.text_columns + ([options.id_column] if options.id_column else []) + list(options.keep_columns)))
         clash = [c for c in options.keep_columns if c in OUTPUT_COLUMNS]
         if clash:
             raise InputError(f"--keep-columns {', '.join(clash)} would overwrite csvnlp's own output column(s)")
         self.wanted = wanted
+        if self.columns is not None and not self.empty:
+            missing = [c for c in wanted if c not in self.columns]
+            if missing:
+                raise InputError(self._missing_message(missing))
 
-    # ---------------------------------------------------------------- header sniffing
+    def _missing_message(self, missing: list[str]) -> str:
+        shown = ", ".join(self.columns[:30]) + (" ..." if len(self.columns) > 30 else "")
+        message = f"{self.path}: no column(s) {', '.join(missing)}; the table has: {shown}"
+        if self.format == "csv":
+            message += (f" (split on {_name(self.sep)}, {self.sep_reason}); if that is the wrong delimiter, "
+                        f"pass --sep (e.g. --sep ';' or --sep $'\\t')")
+        return message
 
-    def _open_binary(self) -> Any:
-        raw = self.path.open("rb")
+    # ---------------------------------------------------------------- opening and the header
+
+    def _open_binary(self) -> tuple[Any, Any]:
+        try:
+            raw = self.path.open("rb")
+        except OSError as exc:
+            raise InputError(f"cannot read {self.path}: {exc.strerror}") from None
         if self.path.suffix.lower() == ".gz":
             return raw, gzip.GzipFile(fileobj=raw)
         return raw, raw
 
-    def _sample(self, size: int = 65536) -> str:
-        raw, stream = self._open_binary()
-        try:
-            data = stream.read(size)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"{self.path}: cannot read it ({exc}); is it a complete, uncorrupted file?") from None
-        finally:
-            raw.close()
-        first_line = data.split(b"\n", 1)[0]
-        if b"\x00" in first_line or data.count(b"\x00") > len(data) // 100:
-            raise InputError(f"{self.path} looks binary (NUL bytes), not a {self.format.upper()} text file")
-        return data.decode("utf-8-sig", errors="replace")
-
-    def _header(self) -> list[str]:
+    def _header(self) -> list[str] | None:
         if self.format == "parquet":
             import pyarrow.parquet as pq
 
             try:
-                return list(pq.ParquetFile(self.path).schema_arrow.names)
+                names = list(pq.ParquetFile(self.path).schema_arrow.names)
             except Exception as exc:
                 raise InputError(f"{self.path} is not a readable Parquet file ({exc})") from None
-        sample = self._sample()
-        if not sample.strip():
-            raise InputError(f"{self.path} is empty")
+            self.empty = self.size == 0
+            return names
         if self.format == "jsonl":
-            for line in sample.splitlines():
-                if line.strip():
-                    try:
-                        first = json.loads(line)
-                    except json.JSONDecodeError:
-                        continue
-                    if isinstance(first, dict):
-                        return list(first)
-            raise InputError(f"{self.path}: no JSON object found in its first lines; is it JSON Lines?")
-        if self.options.sep is None:
-            self.options.sep = self._sniff(sample)
-        first_record = next(csv.reader(io.StringIO(sample, newline=""), delimiter=self.options.sep))
-        return [name.strip() for name in first_record]
+            return self._check_jsonl_sample()
+        return self._csv_header()
 
-    def _sniff(self, sample: str) -> str:
-        if self.path.name.lower().endswith((".tsv", ".tsv.gz")):
-            return "\t"
-        header = sample.splitlines()[0] if sample else ""
+    def _csv_header(self) -> list[str] | None:
+        raw, stream = self._open_binary()
         try:
-            return csv.Sniffer().sniff(sample[: 1 << 14], delimiters=",;\t|").delimiter
-        except csv.Error:
-            counts = {d: header.count(d) for d in ",;\t|"}
-            return max(counts, key=counts.get) if max(counts.values()) else ","
+            lines = _Lines(stream)
+            first = None
+            while first is None:
+                lines.start_record()
+                try:
+                    taken = lines.take()
+                except _TooLong:
+                    raise InputError(f"{self.path}: the header line is longer than {MAX_RECORD_BYTES:,} bytes; is it a CSV file?") from None
+                except _Unreadable as exc:
+                    raise InputError(f"{self.path}: cannot read it ({exc}); is it a complete, uncorrupted file?") from None
+                if taken is None:
+                    self.empty = True  # nothing but blank lines: an empty table
+                    return None
+                if taken[1].strip():
+                    first = taken[1]
+        finally:
+            raw.close()
+        header_line, valid = _decode(first)
+        if "\x00" in header_line or not valid:
+            raise InputError(f"{self.path}: the header line is not UTF-8 text (binary data?); give a CSV file with a header line")
+        if self.sep is None:
+            if self.path.name.lower().endswith((".tsv", ".tsv.gz")):
+                self.sep, self.sep_reason = "\t", "from the .tsv name"
+            else:
+                self.sep, self.sep_reason = delimiter_from_header(header_line)
+        elif len(self.sep) != 1:
+            raise InputError(f"--sep must be one character, not {self.sep!r}")
+        raw, stream = self._open_binary()
+        try:
+            for line, fields, problem in csv_records(stream, self.sep):
+                if problem:
+                    raise InputError(f"{self.path}: the header (line {line}) cannot be read: {problem}")
+                return [name.strip() for name in fields]
+        finally:
+            raw.close()
+        self.empty = True
+        return None
+
+    def _check_jsonl_sample(self) -> None:
+        """JSON Lines has no header: a record lacking a column is an error row, like any other.
+        Only when no record in the first lines has any text column is it refused up front
+        (a wrong --text-column would otherwise make every row an error)."""
+        raw, stream = self._open_binary()
+        seen: dict[str, None] = {}
+        parsed = records = 0
+        try:
+            lines = _Lines(stream)
+            while records < 200:
+                lines.start_record()
+                try:
+                    taken = lines.take()
+                except _TooLong:
+                    lines.resynchronise()
+                    records += 1
+                    continue
+                except _Unreadable as exc:
+                    raise InputError(f"{self.path}: cannot read it ({exc}); is it a complete, uncorrupted file?") from None
+                if taken is None:
+                    break
+                if not taken[1].strip():
+                    continue
+                records += 1
+                try:
+                    record = json.loads(taken[1])
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(record, dict):
+                    parsed += 1
+                    if any(c in record for c in self.options.text_columns):
+                        return None
+                    seen.update(dict.fromkeys(list(record)[:30]))
+        finally:
+            raw.close()
+        if records == 0:
+            self.empty = True
+            return None
+        if parsed == 0:
+            raise InputError(f"{self.path}: none of its first {records} line(s) is a JSON object; is it JSON Lines (one object a line)?")
+        raise InputError(
+            f"{self.path}: no record in its first {records} line(s) has the field(s) {', '.join(self.options.text_columns)}; "
+            f"fields seen: {', '.join(seen) or 'none'}"
+        )
 
     def _parquet_rows(self) -> int:
         import pyarrow.parquet as pq
@@ -141,151 +443,160 @@ class TableReader:
 
     # ---------------------------------------------------------------- chunks
 
+    def records(self) -> Iterator[tuple[Record, int]]:
+        """Every data record, with the input position after it (for progress)."""
+        if self.empty:
+            return iter(())
+        return {"csv": self._csv_records, "jsonl": self._jsonl_records, "parquet": self._parquet_records}[self.format]()
+
     def chunks(self) -> Iterator[Chunk]:
-        reader = {"csv": self._csv_frames, "jsonl": self._jsonl_frames, "parquet": self._parquet_frames}[self.format]
-        first_row = 1
-        for index, (frame, problems, position) in enumerate(reader()):
-            yield self._chunk(index, first_row, frame, problems, position)
-            first_row += len(frame)
+        batch: list[Record] = []
+        index, first_row, position = 0, 1, 0
+        for record, position in self.records():
+            batch.append(record)
+            if len(batch) == self.options.batch_size:
+                yield self._chunk(index, first_row, batch, position)
+                index, first_row, batch = index + 1, first_row + len(batch), []
+        if batch:
+            yield self._chunk(index, first_row, batch, position)
 
-    def _chunk(self, index: int, first_row: int, frame: Any, problems: list[str | None], position: int) -> Chunk:
-        n = len(frame)
-        columns = self.options.text_columns
+    def _chunk(self, index: int, first_row: int, batch: list[Record], position: int) -> Chunk:
         texts: list[Any] = []
-        values = [frame[c].tolist() for c in columns]
-        for i in range(n):
-            parts = [v[i] for v in values]
-            if any(isinstance(p, str) and p.startswith(MALFORMED) for p in parts):
-                problems[i] = problems[i] or next(p for p in parts if isinstance(p, str) and p.startswith(MALFORMED))[len(MALFORMED):]
-                texts.append(None)
-                continue
-            present = [_cell(p) for p in parts]
-            texts.append("\n".join(p for p in present if p and p.strip()) or "")
-        if self.options.id_column:
-            ids = [_cell(v) for v in frame[self.options.id_column].tolist()]
-        else:
-            ids = [str(first_row + i) for i in range(n)]
-        # carried columns become text, so every chunk (and every format) has one schema
-        kept = {c: [_cell(v) for v in frame[c].tolist()] for c in self.options.keep_columns}
-        return Chunk(index, first_row, ids, texts, problems, kept, position)
-
-    def _csv_frames(self) -> Iterator[tuple[Any, list[str | None], int]]:
-        """pandas' C parser while the file is clean; at the first malformed row, start again
-        with the Python parser (which can report bad rows in place) and skip what was read.
-        Chunk boundaries stay every ``batch_size`` rows either way, so --resume lines up."""
-        import pandas as pd
-
-        yielded_chunks = 0
-        try:
-            for item in self._csv_frames_with("c"):
-                yield item
-                yielded_chunks += 1
-            return
-        except pd.errors.ParserError:
-            pass
-        for index, item in enumerate(self._csv_frames_with("python")):
-            if index >= yielded_chunks:
-                yield item
-
-    def _csv_frames_with(self, parser: str) -> Iterator[tuple[Any, list[str | None], int]]:
-        import pandas as pd
-
-        expected = len(self.columns)
-
-        def malformed(fields: list[str]) -> list[str]:
-            # Keep the row's place: pad/trim it to the header and mark the text columns.
-            row = (fields + [""] * expected)[:expected]
-            for name in self.options.text_columns:
-                row[self.columns.index(name)] = f"{MALFORMED}malformed CSV row: {len(fields)} fields, the header has {expected}"
-            return row
-
-        raw, stream = self._open_binary()
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-        try:
-            frames = pd.read_csv(
-                text, sep=self.options.sep, dtype=str, keep_default_na=False, na_filter=False,
-                engine=parser, on_bad_lines=malformed if parser == "python" else "error",
-                chunksize=self.options.batch_size,
-                # no usecols: with it, pandas drops a row's extra fields silently
-            )
-            for frame in frames:
-                frame.columns = [c.strip() for c in frame.columns]
-                frame = frame[self.wanted]
-                yield frame, _undecodable_rows(frame, self.options.text_columns), raw.tell()
-        except pd.errors.ParserError as exc:
-            if parser == "c":
-                raise
-            raise InputError(f"{self.path}: the CSV cannot be parsed past this point ({exc}); check its quoting or pass --sep") from None
-        finally:
-            raw.close()
-
-    def _jsonl_frames(self) -> Iterator[tuple[Any, list[str | None], int]]:
-        import pandas as pd
-
-        raw, stream = self._open_binary()
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-        rows: list[dict[str, Any]] = []
         problems: list[str | None] = []
-        try:
-            for line in text:
-                if not line.strip():
-                    continue
-                problem = None
+        for record in batch:
+            problem = record.problem
+            text = None
+            if problem is None:
+                text, problem = self._text(record.cells)
+            texts.append(text if problem is None else None)
+            problems.append(problem)
+        if self.options.id_column:
+            ids = [_cell(r.cells.get(self.options.id_column)) for r in batch]
+        else:
+            ids = [str(first_row + i) for i in range(len(batch))]
+        # carried columns become text, so every chunk (and every format) has one schema
+        kept = {c: [_cell(r.cells.get(c)) for r in batch] for c in self.options.keep_columns}
+        return Chunk(index, first_row, ids, texts, problems, kept, position, [r.line for r in batch])
+
+    def _text(self, cells: dict[str, Any]) -> tuple[str | None, str | None]:
+        parts = []
+        for column in self.options.text_columns:
+            value = cells.get(column)
+            if value is None:
+                continue
+            if isinstance(value, bytes):
                 try:
-                    record = json.loads(line)
-                    if not isinstance(record, dict):
-                        record, problem = {}, "the JSON line is not an object"
-                except json.JSONDecodeError as exc:
-                    record, problem = {}, f"invalid JSON ({exc.msg} at column {exc.colno})"
-                if problem is None and "\ufffd" in line:
-                    problem = "undecodable bytes: this line is not valid UTF-8"
-                if problem is None and not any(c in record for c in self.options.text_columns):
-                    problem = f"no field {' or '.join(self.options.text_columns)} in this record"
-                rows.append({c: record.get(c) for c in self.wanted})
-                problems.append(problem)
-                if len(rows) == self.options.batch_size:
-                    yield pd.DataFrame(rows, columns=self.wanted), problems, raw.tell()
-                    rows, problems = [], []
-            if rows:
-                yield pd.DataFrame(rows, columns=self.wanted), problems, raw.tell()
+                    value = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    return None, f"undecodable bytes in {column}: not valid UTF-8"
+            if isinstance(value, (dict, list)):
+                return None, f"{column} holds a JSON {'object' if isinstance(value, dict) else 'array'}, not text"
+            value = value if isinstance(value, str) else str(value)
+            if value.strip():
+                parts.append(value)
+        return "\n".join(parts), None
+
+    def _csv_records(self) -> Iterator[tuple[Record, int]]:
+        raw, stream = self._open_binary()
+        expected = len(self.columns)
+        positions = {name: self.columns.index(name) for name in self.wanted}
+        try:
+            records = csv_records(stream, self.sep)
+            next(records)  # the header, checked in __init__
+            for line, fields, problem in records:
+                if problem is None and len(fields) != expected:
+                    problem = f"malformed CSV row: {len(fields)} field(s), the header has {expected}"
+                if problem is None:
+                    cells = {name: fields[i] for name, i in positions.items()}
+                else:  # an error row still carries what could be read (its id, above all)
+                    cells = {name: fields[i] for name, i in positions.items() if fields and i < len(fields)}
+                yield Record(line, cells, problem), raw.tell()
+        except InputError as exc:
+            raise InputError(f"{self.path}: {exc}") from None
         finally:
             raw.close()
 
-    def _parquet_frames(self) -> Iterator[tuple[Any, list[str | None], int]]:
+    def _jsonl_records(self) -> Iterator[tuple[Record, int]]:
+        raw, stream = self._open_binary()
+        lines = _Lines(stream)
+        try:
+            while True:
+                lines.start_record()
+                try:
+                    taken = lines.take()
+                except _TooLong:
+                    start = lines.start_line()
+                    lines.resynchronise()
+                    yield Record(start, {}, f"line longer than {MAX_RECORD_BYTES:,} bytes"), raw.tell()
+                    continue
+                except _Unreadable as exc:
+                    raise InputError(f"{self.path}: cannot be read past line {lines.next_line} ({exc}); is it a complete, uncorrupted file?") from None
+                if taken is None:
+                    return
+                number, data = taken
+                if not data.strip():
+                    continue
+                yield Record(number, *_json_record(data, self.wanted, self.options.text_columns)), raw.tell()
+        finally:
+            raw.close()
+
+    def _parquet_records(self) -> Iterator[tuple[Record, int]]:
         import pyarrow.parquet as pq
 
         done = 0
-        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=self.options.batch_size, columns=self.wanted):
-            frame = batch.to_pandas()
-            done += len(frame)
-            yield frame, [None] * len(frame), done
+        try:
+            batches = pq.ParquetFile(self.path).iter_batches(batch_size=self.options.batch_size, columns=self.wanted)
+            for batch in batches:
+                columns = {name: batch.column(name).to_pylist() for name in self.wanted}
+                for i in range(batch.num_rows):
+                    done += 1
+                    yield Record(done, {name: values[i] for name, values in columns.items()}), done
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"{self.path}: the Parquet file cannot be read past row {done} ({exc}); is it complete?") from None
+
+
+def _json_record(data: bytes, wanted: list[str], text_columns: list[str]) -> tuple[dict[str, Any], str | None]:
+    line, valid = _decode(data)
+    if not valid:
+        return {}, "undecodable bytes: this line is not valid UTF-8"
+    if "\x00" in line:
+        return {}, "binary data (NUL byte) in this line"
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {}, f"invalid JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:
+        return {}, "invalid JSON: nested too deeply"
+    if not isinstance(record, dict):
+        return {}, "the JSON line is not an object"
+    if not any(c in record for c in text_columns):
+        return {}, f"no field {' or '.join(text_columns)} in this record"
+    return {c: record.get(c) for c in wanted}, None
 
 
 def _cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):  # None or NaN
         return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
     return value if isinstance(value, str) else str(value)
-
-
-def _undecodable_rows(frame: Any, columns: Sequence[str]) -> list[str | None]:
-    """A reason for each row whose text holds U+FFFD, the mark of bytes that were not UTF-8."""
-    flagged = None
-    for column in columns:
-        hit = frame[column].str.contains("\ufffd", regex=False).to_numpy(dtype=bool)
-        flagged = hit if flagged is None else flagged | hit
-    reason = "undecodable bytes: this row is not valid UTF-8"
-    return [reason if bad else None for bad in flagged] if flagged is not None else [None] * len(frame)
-
 
 
 # ============================================================================ writing
 
 
-class _TableWriter:
-    """Appends Arrow tables to one CSV, JSONL or Parquet file (gzip for .gz names)."""
+class TableWriter:
+    """Appends Arrow tables to one CSV, JSONL or Parquet file (gzip for .gz names).
 
-    def __init__(self, path: Path, fmt: str, gz: bool):
-        self.path, self.fmt, self.gz = path, fmt, gz
+    ``schema`` is written even when no table is: an empty input gives an empty output that
+    still has its header (CSV) or schema (Parquet)."""
+
+    def __init__(self, path: Path, fmt: str, gz: bool, schema: Any):
+        self.path, self.fmt, self.gz, self.schema = path, fmt, gz, schema
         self._writer: Any = None
         self._handle: Any = None
 
@@ -314,6 +625,8 @@ class _TableWriter:
             self._writer.write(lines.encode("utf-8"))
 
     def close(self) -> None:
+        if self._writer is None and self.schema is not None:
+            self.write(self.schema.empty_table())
         if self._writer is not None:
             self._writer.close()
             self._writer = None
