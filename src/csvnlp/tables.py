@@ -213,9 +213,8 @@ def csv_records(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, 
 
 
 def _leading_fields(lines: "_Lines", sep: str) -> list[str]:
-    if not lines.record:
-        return []
-    text, _ = _decode(lines.record[0][1][:65536])
+    first = lines.record[0][1] if lines.record else lines.partial[1] if lines.partial else b""
+    text, _ = _decode(first[:65536])
     try:
         fields = next(csv.reader([text.rstrip("\r\n")], delimiter=sep, strict=False), [])
     except csv.Error:
@@ -226,7 +225,9 @@ def _leading_fields(lines: "_Lines", sep: str) -> list[str]:
 def _csv_records_raw(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
     lines = _Lines(stream)
     feed = _CsvFeed(lines)
-    reader = csv.reader(feed, delimiter=sep, strict=False)
+    # strict: a quote closed and followed by anything but a delimiter ("a"b) is an error, not
+    # glued on; that is how a stray quote that swallowed later records is caught mid-file
+    reader = csv.reader(feed, delimiter=sep, strict=True)
     while True:
         feed.start_record()
         try:
@@ -239,6 +240,9 @@ def _csv_records_raw(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | N
             yield start, leading, f"record longer than {MAX_RECORD_BYTES:,} bytes (an unterminated quote, or a field too long to be a description); reading goes on at the next line"
             continue
         except csv.Error as exc:
+            if feed.ended_inside:
+                yield _unterminated(lines, sep)
+                continue
             start, leading = lines.start_line(), _leading_fields(lines, sep)
             lines.resynchronise()
             reason = str(exc)
@@ -250,10 +254,7 @@ def _csv_records_raw(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | N
             raise InputError(f"the input cannot be read past line {lines.next_line} ({exc}); is it a complete, uncorrupted file?") from None
         start = lines.start_line()
         if feed.ended_inside:
-            span = f"lines {start}-{lines.record[-1][0]}" if len(lines.record) > 1 else f"line {start}"
-            leading = _leading_fields(lines, sep)
-            lines.resynchronise()
-            yield start, leading, f"unterminated quote: the quoted field opened on line {start} never closes (it swallowed {span}); the lines after it are read again as records"
+            yield _unterminated(lines, sep)
             continue
         if not fields:  # a blank line is not a record
             continue
@@ -263,6 +264,15 @@ def _csv_records_raw(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | N
             yield start, fields, "undecodable bytes: this record is not valid UTF-8"
         else:
             yield start, fields, None
+
+
+def _unterminated(lines: _Lines, sep: str) -> tuple[int, list[str], str]:
+    start = lines.start_line()
+    span = f"lines {start}-{lines.record[-1][0]}" if len(lines.record) > 1 else f"line {start}"
+    leading = _leading_fields(lines, sep)
+    lines.resynchronise()
+    return start, leading, (f"unterminated quote: the quoted field opened on line {start} never closes (it swallowed {span}); "
+                            "the lines after it are read again as records")
 
 
 def delimiter_from_header(header: str) -> tuple[str, str]:
