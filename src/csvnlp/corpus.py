@@ -62,11 +62,21 @@ def build_corpus(corpus_dir: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise CorpusError(f"cannot read the report at {report_path}: {exc.strerror}. Restore it from git.") from exc
     cases = extract_cases(report_text)
-    table = {row.case_id: row for row in read_table1(corpus_dir / TABLE1_FILE)}
+    try:
+        table = {row.case_id: row for row in read_table1(corpus_dir / TABLE1_FILE)}
+    except OSError as exc:
+        raise CorpusError(f"cannot read Table 1 at {corpus_dir / TABLE1_FILE}: {exc.strerror}. Restore it from git.") from None
+    except (UnicodeDecodeError, TypeError) as exc:
+        raise CorpusError(f"{corpus_dir / TABLE1_FILE} is not the Table 1 transcription csvnlp expects ({exc}); restore it from git") from None
     problems = check_table1_against_report(list(table.values()), report_text)
     if problems:
         raise CorpusError("corpus/table1.csv disagrees with the report's Table 1: " + "; ".join(problems))
-    names = json.loads((corpus_dir / ENTITY_FILE).read_text(encoding="utf-8"))
+    try:
+        names = json.loads((corpus_dir / ENTITY_FILE).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CorpusError(f"cannot read the entity names at {corpus_dir / ENTITY_FILE}: {exc.strerror}. Restore it from git.") from None
+    except ValueError as exc:
+        raise CorpusError(f"{corpus_dir / ENTITY_FILE} is not valid JSON ({exc}); restore it from git") from None
     missing = sorted({c.case_id for c in cases} ^ set(table))
     if missing:
         raise CorpusError(f"cases and Table 1 rows do not match one to one: {missing}")
@@ -129,12 +139,21 @@ def write_text_atomically(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); a corpus or a model card is shared like any
+        # file the user writes, so give it the mode open() would: 0666 less the umask
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(content)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)  # the only portable way to read it is to set it and put it back
+    os.umask(mask)
+    return mask
 
 
 # --------------------------------------------------------------------------- reading
