@@ -84,7 +84,9 @@ def known_records(draw: st.DrawFn) -> list[tuple[str, str]]:
 
 def csv_of(records: list[tuple[str, str]], sep: str = ",") -> bytes:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=sep, lineterminator="\n")
+    # "\r\n" (the csv module's default): QUOTE_MINIMAL then quotes any field holding a CR or
+    # LF; with "\n" a bare CR would go out unquoted, which is not CSV (an error row)
+    writer = csv.writer(buffer, delimiter=sep, lineterminator="\r\n")
     writer.writerow(["id", "text"])
     for record_id, text in records:
         writer.writerow([record_id, text])

@@ -179,3 +179,22 @@ def test_entities_regression_issue12_prefilter_passes_a_learned_name_written_wit
     found = doc_entities(shipped_bundle.entity_pipeline(text))
     assert found and found[0]["label"] == "CLUSTER"
     assert finder.may_find_names(text)
+
+
+# ---------------------------------------------------------------------------- found by the fuzz tests
+
+
+def test_corpus_regression_issue12_deeply_nested_json_is_a_problem_not_a_traceback(cli, tmp_path):
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"id": "1", "text": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    result = cli("corpus", "validate", str(path))
+    assert result.exit_code == 5 and "nested too deeply" in result.stderr
+
+
+def test_tables_regression_issue12_bare_cr_error_row_keeps_its_id(tmp_path):
+    from csvnlp.tagging import TagOptions, tag_table
+
+    (tmp_path / "in.csv").write_bytes(b"id,text\nr0,\rx\nr1,Clusters coach SMEs in a new value chain.\n")
+    tag_table(tmp_path / "in.csv", tmp_path / "o.jsonl", TagOptions(text_columns=["text"], id_column="id"), SHIPPED_MODEL)
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["status"] == "error") for r in rows] == [("r0", True), ("r1", False)]

@@ -33,6 +33,8 @@ TABLE1_FILE = "table1.csv"
 ENTITY_FILE = "entity_annotations.json"
 CASES_FILE = "cases.jsonl"
 EXTRA_DIR = "extra"
+# Corpus files are read whole (they are validated as a set); this bounds what that can cost.
+MAX_CORPUS_BYTES = 256 << 20
 # Key order of a built record, so two builds are byte-identical and diffs read well.
 RECORD_KEYS = (
     "id", "title", "section", "text", "levels", "cluster_participation",
@@ -162,6 +164,8 @@ def current_umask() -> int:
 def read_records(path: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
     """Parse a JSONL or CSV corpus file into records (with ``_line``) and parse problems."""
     try:
+        if path.stat().st_size > MAX_CORPUS_BYTES:
+            raise InputError(f"{path} is larger than {MAX_CORPUS_BYTES >> 20} MB, far more than an annotated corpus; is it the right file?")
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
@@ -184,6 +188,9 @@ def _records_from_jsonl(content: str) -> tuple[list[dict[str, Any]], list[Proble
         except json.JSONDecodeError as exc:
             problems.append(Problem(number, f"invalid JSON ({exc.msg} at column {exc.colno})"))
             continue
+        except RecursionError:
+            problems.append(Problem(number, "invalid JSON: nested too deeply"))
+            continue
         if not isinstance(record, dict):
             problems.append(Problem(number, "a record must be a JSON object"))
             continue
@@ -199,16 +206,19 @@ def _records_from_csv(content: str) -> tuple[list[dict[str, Any]], list[Problem]
     if missing:
         return [], [Problem(1, f"missing column(s) {', '.join(missing)}; a corpus CSV needs id,text,levels")]
     records = []
-    for row in reader:
-        line = reader.line_num - _newlines_in(row)
-        if None in row:
-            records.append({"_line": line, "_error": "the row has more fields than the header"})
-            continue
-        levels = [level.strip() for level in (row.get("levels") or "").split(";") if level.strip()]
-        record: dict[str, Any] = {k: v for k, v in row.items() if k not in ("levels",)}
-        record["levels"] = levels
-        record["_line"] = line
-        records.append(record)
+    try:
+        for row in reader:
+            line = reader.line_num - _newlines_in(row)
+            if None in row:
+                records.append({"_line": line, "_error": "the row has more fields than the header"})
+                continue
+            levels = [level.strip() for level in (row.get("levels") or "").split(";") if level.strip()]
+            record: dict[str, Any] = {k: v for k, v in row.items() if k not in ("levels",)}
+            record["levels"] = levels
+            record["_line"] = line
+            records.append(record)
+    except csv.Error as exc:  # the csv module cannot read on past this point
+        return records, [Problem(reader.line_num, f"malformed CSV ({exc}); nothing after this line was read")]
     return records, []
 
 
@@ -395,8 +405,11 @@ def _mapped_records(path: Path, id_column: str, text_column: str, levels_column:
         if missing:
             return [], [Problem(1, f"missing column(s) {', '.join(missing)}; the file has {', '.join(reader.fieldnames or [])}")]
         raw = []
-        for row in reader:
-            raw.append({"id": row[id_column], "text": row[text_column], "levels": row[levels_column] or "", "_line": reader.line_num - _newlines_in(row)})
+        try:
+            for row in reader:
+                raw.append({"id": row[id_column], "text": row[text_column], "levels": row[levels_column] or "", "_line": reader.line_num - _newlines_in(row)})
+        except csv.Error as exc:
+            problems = [Problem(reader.line_num, f"malformed CSV ({exc}); nothing after this line was read")]
     records = []
     for record in raw:
         if "_error" in record:

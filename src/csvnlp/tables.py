@@ -215,8 +215,8 @@ def csv_records(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, 
 def _leading_fields(lines: "_Lines", sep: str) -> list[str]:
     first = lines.record[0][1] if lines.record else lines.partial[1] if lines.partial else b""
     text, _ = _decode(first[:65536])
-    try:
-        fields = next(csv.reader([text.rstrip("\r\n")], delimiter=sep, strict=False), [])
+    try:  # (a bare CR is what may have broken the record: read past it here)
+        fields = next(csv.reader([text.rstrip("\r\n").replace("\r", " ")], delimiter=sep, strict=False), [])
     except csv.Error:
         return []
     return fields[:-1]  # the last one is the field the record broke in
