@@ -105,6 +105,7 @@ class Outcome:
     exit_code: int
     records: int | None = None  # tag: records read (None when the run failed)
     message: str = ""
+    stdout: str = ""
 
 
 def invoke(*args: str, input: bytes | None = None) -> Outcome:
@@ -119,7 +120,7 @@ def invoke(*args: str, input: bytes | None = None) -> Outcome:
         trace = "".join(traceback.format_exception(type(result.exception), result.exception, result.exception.__traceback__))
         raise AssertionError(f"traceback from csvnlp {' '.join(args)}:\n{trace}")
     assert result.exit_code in DOCUMENTED, (result.exit_code, result.output)
-    return Outcome(result.exit_code, message=result.stderr if hasattr(result, "stderr") else result.output)
+    return Outcome(result.exit_code, message=result.stderr, stdout=result.stdout)
 
 
 def run_tag(work: Path, data: bytes, name: str = "in.csv", expected_ids: list[str] | None = None) -> Outcome:
@@ -140,6 +141,9 @@ def run_tag(work: Path, data: bytes, name: str = "in.csv", expected_ids: list[st
     assert [e["row"] for e in errors] == error_rows, "errors file and error rows disagree"
     assert all(row["status"] in ("ok", "uncertain", "error") for row in rows)
     assert all(row["error"] for row in rows if row["status"] == "error"), "an error row without a reason"
+    summary = json.loads(outcome.stdout)
+    assert summary["records"] == summary["rows"] == len(rows), "records read and rows written differ"
+    assert summary["tagged"] + summary["uncertain"] + summary["errors"] == len(rows) and summary["errors"] == len(errors)
     if expected_ids is not None:
         assert [row["id"] for row in rows] == expected_ids, "records lost, invented or reordered"
     outcome.records = len(rows)
