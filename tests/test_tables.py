@@ -195,3 +195,14 @@ def test_tables_reader_memory_is_bounded_by_the_record_limit(tmp_path):
     tracemalloc.stop()
     assert [c.problems[0] is not None for c in chunks] == [True] and chunks[0].ids == ["1", "2"]
     assert peak < 4 * MAX_RECORD_BYTES, f"peak {peak:,} bytes"
+
+
+def test_tables_truncated_gzip_is_a_clear_error_that_leaves_nothing_behind(tmp_path, cli):
+    import gzip
+
+    data = b"id,text\n" + b"".join(b"%d,Clusters coach SMEs in value chain %d\n" % (i, i) for i in range(3000))
+    packed = gzip.compress(data)
+    (tmp_path / "in.csv.gz").write_bytes(packed[: len(packed) // 2])
+    result = cli("tag", str(tmp_path / "in.csv.gz"), "--out", str(tmp_path / "o.csv"), "-t", "text", "--model", str(SHIPPED_MODEL))
+    assert result.exit_code == 3 and "cannot be read past line" in result.stderr and "uncorrupted" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv.gz"]

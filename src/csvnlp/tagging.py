@@ -376,6 +376,11 @@ def tag_table(
                     store.write(span, tag_chunk(str(model_dir), chunk, options.entities))
                 progress(chunk)
         write_output(store, spans, output, errors_file, summary, options.keep_columns)
+    except InputError:
+        # the input cannot be read to its end (e.g. a truncated .gz): parts made from it could
+        # never be resumed (the fixed input is another file), so leave nothing behind
+        store.remove()
+        raise
     finally:
         store.close()
     store.remove()
