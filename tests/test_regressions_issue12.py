@@ -198,3 +198,27 @@ def test_tables_regression_issue12_bare_cr_error_row_keeps_its_id(tmp_path):
     tag_table(tmp_path / "in.csv", tmp_path / "o.jsonl", TagOptions(text_columns=["text"], id_column="id"), SHIPPED_MODEL)
     rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
     assert [(r["id"], r["status"] == "error") for r in rows] == [("r0", True), ("r1", False)]
+
+
+def test_corpus_regression_issue12_import_of_a_decisions_log_skips_its_torn_last_line(tmp_path):
+    import shutil
+
+    from conftest import CORPUS_DIR
+    from csvnlp.corpus import import_file
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS_DIR / "cases.jsonl", corpus / "cases.jsonl")
+    log = tmp_path / "todo.jsonl.decisions.jsonl"
+    first = {"id": "x1", "text": "A cluster coaches SMEs in a new regional value chain for olive oil.", "levels": ["value_chain"], "action": "label"}
+    log.write_text(json.dumps(first) + "\n" + json.dumps(_label("x2", []))[:25])
+    report = import_file(log, corpus)
+    assert report.problems == [] and report.imported == 1
+
+
+def test_corpus_regression_issue12_a_record_holding_u2028_reads_back(tmp_path):
+    from csvnlp.corpus import dump_jsonl, validate_file
+
+    path = tmp_path / "c.jsonl"
+    path.write_text(dump_jsonl([{"id": "a", "text": "line\u2028separator and \x85 next-line", "levels": []}]), encoding="utf-8")
+    assert validate_file(path) == []

@@ -33,6 +33,7 @@ TABLE1_FILE = "table1.csv"
 ENTITY_FILE = "entity_annotations.json"
 CASES_FILE = "cases.jsonl"
 EXTRA_DIR = "extra"
+TORN_LINE = "incomplete last line (a write cut short by a kill?)"
 # Corpus files are read whole (they are validated as a set); this bounds what that can cost.
 MAX_CORPUS_BYTES = 256 << 20
 # Key order of a built record, so two builds are byte-identical and diffs read well.
@@ -180,13 +181,17 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
 
 def _records_from_jsonl(content: str) -> tuple[list[dict[str, Any]], list[Problem]]:
     records, problems = [], []
-    for number, line in enumerate(content.splitlines(), start=1):
+    # split on "\n" only: str.splitlines() would also cut at U+2028 or U+0085, which
+    # dump_jsonl (ensure_ascii=False) writes raw inside a JSON string
+    lines = content.split("\n")
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(Problem(number, f"invalid JSON ({exc.msg} at column {exc.colno})"))
+            torn = number == len(lines)  # the last line, without its newline: a write cut short
+            problems.append(Problem(number, TORN_LINE if torn else f"invalid JSON ({exc.msg} at column {exc.colno})"))
             continue
         except RecursionError:
             problems.append(Problem(number, "invalid JSON: nested too deeply"))
@@ -392,6 +397,8 @@ def _mapped_records(path: Path, id_column: str, text_column: str, levels_column:
     mapped_csv = path.suffix.lower() == ".csv" and (id_column, text_column, levels_column) != ("id", "text", "levels")
     raw, problems = read_records(path) if not mapped_csv else ([], [])
     if raw and all("action" in r for r in raw):  # a decisions log from `csvnlp annotate`
+        # its torn last line is a decision whose write never finished: annotate asks it again
+        problems = [p for p in problems if p.message != TORN_LINE]
         standing = resolve_decisions(raw)
         lines = {r.get("id"): r["_line"] for r in raw if r.get("action") == "label"}
         return [{"id": d["id"], "text": d["text"], "levels": d["levels"], "_line": lines.get(d["id"], 0)} for d in standing.values()], problems
