@@ -112,6 +112,23 @@ class _Lines:
 
     def take(self) -> tuple[int, bytes] | None:
         """The next complete physical line (None at the end of the input)."""
+        if not self.queue and not self.first:
+            # the common case, kept short (it runs once per line of the input): a whole line
+            # read straight from the stream, within the limit
+            try:
+                data = self.stream.readline(self.limit - self.used + 1)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise _Unreadable(str(exc)) from None
+            if data.endswith(b"\n") and self.used + len(data) <= self.limit:
+                number = self.next_line
+                self.next_line = number + 1
+                self.record.append((number, data))
+                self.used += len(data)
+                return number, data
+            number = self.next_line
+            if data.endswith(b"\n") or not data:
+                self.next_line += 1
+            self.queue.appendleft((number, data, data.endswith(b"\n") or len(data) < self.limit - self.used + 1))
         number, data, complete = self._piece(self.limit - self.used + 1)
         if not data:
             self.exhausted = True
@@ -194,9 +211,14 @@ class _CsvFeed:
             # the csv module asks for another line mid-record only inside a quoted field
             self.ended_inside = bool(self.lines.record)
             raise StopIteration
-        text, valid = _decode(taken[1])
-        self.undecodable |= not valid
-        self.nul |= "\x00" in text
+        data = taken[1]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", errors="replace")
+            self.undecodable = True
+        if b"\x00" in data:
+            self.nul = True
         return text
 
 
