@@ -68,7 +68,9 @@ def hostile_csv(draw: st.DrawFn) -> bytes:
     header = f"id{sep}text\n".encode()
     if draw(st.booleans()):
         header = b"\xef\xbb\xbf" + header
-    body = draw(hostile_bytes())
+    # hostile pieces between good records: what follows a malformed region must still be read
+    pieces = draw(st.lists(st.one_of(hostile_bytes(), st.just(b"")), min_size=1, max_size=4))
+    body = b"".join(piece + f"\ngood-{i}{sep}{GOOD}\n".encode() for i, piece in enumerate(pieces))
     if draw(st.integers(0, 19)) == 0:  # a row of 100,000 fields
         body += b"1" + sep.encode() * 100_000 + b"\n"
     return header + body
