@@ -217,3 +217,102 @@ def test_tagging_dask_engine_equals_local(tmp_path, cordis_csv):
     summary, dask_out = run_tag(tmp_path, cordis_csv, "dask.csv", engine="dask", jobs=2)
     assert dask_out.read_bytes() == local.read_bytes()
     assert summary.rows == 29
+
+
+# ---------------------------------------------------------------------------- parts, ledger, manifest (issue 12)
+
+
+def _interrupted_run(tmp_path, source, out_name, monkeypatch):
+    """A run stopped just before assembly, as a kill there would leave it."""
+    import csvnlp.tagging as tagging
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tagging, "write_output", stop)
+    with pytest.raises(KeyboardInterrupt):
+        run_tag(tmp_path, source, out_name)
+    monkeypatch.undo()
+    return tmp_path / out_name, Path(str(tmp_path / out_name) + ".parts")
+
+
+def test_tagging_regression_issue12_deleted_or_corrupted_part_is_detected_and_redone(tmp_path, cordis_csv, monkeypatch):
+    _, reference = run_tag(tmp_path, cordis_csv, "reference.csv")
+    out, parts = _interrupted_run(tmp_path, cordis_csv, "o.csv", monkeypatch)
+    assert len(list(parts.glob("part-*.parquet"))) == 5  # 29 rows in chunks of 7
+    (parts / "part-0000001.parquet").unlink()
+    corrupt = parts / "part-0000003.parquet"
+    data = bytearray(corrupt.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    corrupt.write_bytes(bytes(data))
+    summary, _ = run_tag(tmp_path, cordis_csv, "o.csv", resume=True)
+    assert (summary.resumed_chunks, summary.redone_chunks) == (3, 2)
+    assert out.read_bytes() == reference.read_bytes()
+    assert summary.records == summary.rows == 29
+
+
+def test_tagging_regression_issue12_assembly_refuses_a_missing_part(tmp_path, cordis_csv, monkeypatch):
+    from csvnlp.errors import IncompleteRunError
+    from csvnlp.tagging import ChunkSpan, PartStore, TagSummary, write_output
+
+    out, parts = _interrupted_run(tmp_path, cordis_csv, "o.csv", monkeypatch)
+    manifest = json.loads((parts / "manifest.json").read_text())
+    store = PartStore(out, manifest, resume=True)
+    spans = [ChunkSpan(i, 1 + 7 * i, min(7, 29 - 7 * i)) for i in range(5)]
+    summary = TagSummary("in", str(out), "err")
+    summary.records = 32
+    # a chunk read from the input that has no part (the old code joined whatever parts existed)
+    with pytest.raises(IncompleteRunError, match="chunk 5 .*rows 30-32.* is missing"):
+        write_output(store, spans + [ChunkSpan(5, 30, 3)], out, Path(str(out) + ".errors.jsonl"), summary, ["acronym"])
+    (parts / "part-0000004.parquet").unlink()
+    summary.records = 29
+    with pytest.raises(IncompleteRunError, match="chunk 4 .*rows 29-29.* is missing.*--resume"):
+        write_output(store, spans, out, Path(str(out) + ".errors.jsonl"), summary, ["acronym"])
+    store.close()
+    assert not out.exists() and not list(tmp_path.glob(".o.csv*.tmp"))
+
+
+def test_tagging_regression_issue12_a_result_for_other_rows_is_never_written_as_the_chunk(tmp_path):
+    from csvnlp.tagging import ChunkSpan, PartStore
+
+    store = PartStore(tmp_path / "o.csv", {"m": 1}, resume=False)
+    with pytest.raises(RuntimeError, match="expected 8\\+7"):
+        store.write(ChunkSpan(1, 8, 7), {"_row": list(range(15, 22)), "_line": list(range(15, 22))})
+    store.close()
+    assert not store.path(1).exists() and store.ledger == {}
+
+
+def test_tagging_regression_issue12_resume_manifest_covers_every_model_file_and_the_version(tmp_path, monkeypatch):
+    import shutil
+
+    import csvnlp
+    from csvnlp.tagging import _manifest, model_fingerprint
+
+    model = tmp_path / "model"
+    shutil.copytree(SHIPPED_MODEL, model)
+    files = sorted(p.relative_to(model).as_posix() for p in model.rglob("*") if p.is_file())
+    assert sorted(model_fingerprint(model)) == files and len(files) > 2  # not just the classifier
+    (tmp_path / "in.csv").write_text("id,text\n1,x\n")
+    options = TagOptions(text_columns=["text"])
+    before = _manifest(tmp_path / "in.csv", options, model, ",")
+    patterns = next(p for p in model.rglob("patterns.json"))
+    patterns.write_text(patterns.read_text() + " ")
+    assert _manifest(tmp_path / "in.csv", options, model, ",") != before  # entity patterns count
+    (model / "weights.npz").write_bytes(b"new file name, as issue 11 brings")
+    assert "weights.npz" in _manifest(tmp_path / "in.csv", options, model, ",")["model"]
+    monkeypatch.setattr(csvnlp, "__version__", "9.9.9")
+    assert _manifest(tmp_path / "in.csv", options, model, ",")["csvnlp"] == "9.9.9"
+
+
+def test_tagging_resume_after_output_was_renamed_but_parts_not_removed(tmp_path, cordis_csv, monkeypatch):
+    import csvnlp.tagging as tagging
+
+    _, reference = run_tag(tmp_path, cordis_csv, "reference.csv")
+    monkeypatch.setattr(tagging.PartStore, "remove", lambda self: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        run_tag(tmp_path, cordis_csv, "o.csv")
+    monkeypatch.undo()
+    assert (tmp_path / "o.csv").exists() and (tmp_path / "o.csv.parts").exists()
+    summary, out = run_tag(tmp_path, cordis_csv, "o.csv", resume=True)  # no OutputExistsError
+    assert out.read_bytes() == reference.read_bytes() and summary.resumed_chunks == 5
+    assert not (tmp_path / "o.csv.parts").exists()

@@ -14,13 +14,12 @@ classifier learns from.
 from __future__ import annotations
 
 import heapq
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from csvnlp.errors import InputError
+from csvnlp.errors import InputError, OutputExistsError
+from csvnlp.journal import Journal, read_entries
 from csvnlp.levels import LEVEL_KEYS
 
 LEVEL_KEYS_BY_DIGIT = {str(i + 1): key for i, key in enumerate(LEVEL_KEYS)}
@@ -102,6 +101,15 @@ def _entities(bundle: Any, texts: list[str]) -> Iterable[list[dict[str, Any]]]:
     return extract_entities(bundle.entity_pipeline, texts)
 
 
+def check_annotation_target(path: Path, force: bool) -> None:
+    """Refuse to replace an annotation file (or one whose decisions were started) without
+    ``force``: its decisions log refers to the file's records by id."""
+    log = decisions_path(path)
+    if not force and (path.exists() or log.exists()):
+        what = f"{path} exists" + (f" and decisions were already made in {log}" if log.exists() else "")
+        raise OutputExistsError(f"{what}; pass --force to replace it, or choose another --out")
+
+
 def write_annotation_file(items: Sequence[dict[str, Any]], path: Path) -> None:
     from csvnlp.corpus import dump_jsonl, write_text_atomically
 
@@ -117,50 +125,46 @@ def decisions_path(annotation_file: Path) -> Path:
 
 def read_decisions(path: Path) -> list[dict[str, Any]]:
     """Every logged action; a torn last line (a kill mid-write) is ignored."""
-    if not path.exists():
-        return []
-    actions = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            actions.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return actions
+    return read_entries(path)
 
 
 def resolve_decisions(actions: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """id -> its standing decision (an undo takes back the latest decision still standing)."""
+    """id -> its standing decision. An undo takes back the latest decision still standing and
+    restores what stood for that id before it (a relabel then undo keeps the first label)."""
     standing: dict[str, dict[str, Any]] = {}
-    history: list[str] = []
+    history: list[tuple[str, dict[str, Any] | None]] = []
     for action in actions:
         if action.get("action") == "undo":
             if history:
-                standing.pop(history.pop(), None)
-        elif action.get("action") == "label":
+                record_id, previous = history.pop()
+                if previous is None:
+                    standing.pop(record_id, None)
+                else:
+                    standing[record_id] = previous
+        elif action.get("action") == "label" and "id" in action:
+            history.append((action["id"], standing.get(action["id"])))
             standing[action["id"]] = action
-            history.append(action["id"])
     return standing
 
 
 class DecisionLog:
-    """Appends one JSON line per decision, flushed and fsynced before the next prompt."""
+    """Appends one JSON line per decision, flushed and fsynced before the next prompt. Opening
+    it cuts a torn last line (a kill mid-write), so the next decision is not glued to it."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.actions = read_decisions(path)
-        self._handle = path.open("a", encoding="utf-8")
+        self._journal = Journal(path)  # repairs a torn tail before anything is appended
+        self.actions = read_entries(path)
 
     def append(self, action: dict[str, Any]) -> None:
-        self._handle.write(json.dumps(action, ensure_ascii=False) + "\n")
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        self._journal.append(action)
         self.actions.append(action)
 
     def standing(self) -> dict[str, dict[str, Any]]:
         return resolve_decisions(self.actions)
 
     def close(self) -> None:
-        self._handle.close()
+        self._journal.close()
 
 
 # ============================================================================ the terminal loop

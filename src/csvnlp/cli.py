@@ -19,7 +19,8 @@ from csvnlp.errors import CsvnlpError, ExitStatus
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 unexpected error; 2 usage; 3 bad input (empty, binary, undecodable, "
     "unreadable, malformed); 4 bad model (missing, corrupt, tampered, other scikit-learn); "
-    "5 invalid corpus; 6 output exists (use --force)."
+    "5 invalid corpus; 6 output exists (use --force); 7 a tagging run is incomplete (rerun with --resume); "
+    "130 interrupted."
 )
 
 app = typer.Typer(
@@ -56,7 +57,7 @@ def run(action: Callable[[], Any]) -> Any:
 MODEL_OPTION = typer.Option(None, "--model", help="Model bundle directory (default: models/csvnlp-base).")
 TEXT_COLUMNS_OPTION = typer.Option(..., "--text-column", "-t", help="Column holding the description; repeat to join several (e.g. title + objective).")
 ID_COLUMN_OPTION = typer.Option(None, "--id-column", help="Column to use as the row id (default: the row number).")
-SEP_OPTION = typer.Option(None, "--sep", help="CSV delimiter (default: sniffed from the file).")
+SEP_OPTION = typer.Option(None, "--sep", help="CSV delimiter (default: the one the header line uses most of , TAB ; |).")
 
 
 # ---------------------------------------------------------------------------- corpus
@@ -201,11 +202,12 @@ def classify(
 
       cat submission.txt | csvnlp classify - --json
     """
-    from csvnlp.inputs import checked_text, decode_bytes, read_text_file
+    from csvnlp.inputs import checked_text, decode_bytes, read_bounded, read_text_file
 
     inputs: list[tuple[str, str]] = []
     if text == "-":
-        inputs.append(("<stdin>", run(lambda: checked_text(decode_bytes(sys.stdin.buffer.read(), "standard input"), "standard input"))))
+        stdin = run(lambda: read_bounded(sys.stdin.buffer, "standard input"))
+        inputs.append(("<stdin>", run(lambda: checked_text(decode_bytes(stdin, "standard input"), "standard input"))))
     elif text is not None:
         inputs.append(("<argument>", run(lambda: checked_text(text, "the text argument"))))
     for path in files:
@@ -251,8 +253,11 @@ def tag(
     row, in input order, with columns: id, status (ok / uncertain / error), predicted
     (level keys joined by ';'), p_products_markets, p_value_chain, p_cluster_development,
     clusters, programmes (distinct names joined by ';'), error (the reason for status=error),
-    then any --keep-columns. Rows that cannot be tagged are also listed in
-    OUTPUT.errors.jsonl (row number, id, reason).
+    then any --keep-columns. Every input record is one output row: records that cannot be
+    tagged (malformed, unterminated quote, NUL byte, not UTF-8, bad JSON line, empty text)
+    are error rows, also listed in OUTPUT.errors.jsonl (record number, input line, id,
+    reason), and the records after them are still tagged. The CSV delimiter is read from the
+    header line unless --sep gives it. An empty input gives an empty output with its header.
 
     Example (a CORDIS export, ';'-separated, with multi-line objectives):
 
@@ -295,8 +300,9 @@ def tag(
         + (f" (listed in {summary.errors_file})" if summary.errors else "")
     )
     typer.echo("levels: " + ", ".join(f"{k} {v:,}" for k, v in summary.level_counts.items()))
-    if summary.resumed_chunks:
-        typer.echo(f"resumed: {summary.resumed_chunks} chunk(s) were already done")
+    if summary.resumed_chunks or summary.redone_chunks:
+        typer.echo(f"resumed: {summary.resumed_chunks} chunk(s) were already done"
+                   + (f"; {summary.redone_chunks} missing or corrupt part(s) redone" if summary.redone_chunks else ""))
 
 
 @app.command()
@@ -402,16 +408,19 @@ def suggest(
     model: Optional[Path] = MODEL_OPTION,
     corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus whose texts suggestions must not duplicate."),
     sep: Optional[str] = SEP_OPTION,
+    force: bool = typer.Option(False, "--force", help="Replace an existing annotation file (its decisions log is left as it is)."),
 ) -> None:
     """Pick the descriptions most worth annotating next.
 
     Those the model is least sure of, spread over the three levels, and no near-duplicates of
     each other or of the corpus; written with the model's suggestions pre-filled."""
-    from csvnlp.annotation import suggest as pick, write_annotation_file
+    from csvnlp.annotation import check_annotation_target, suggest as pick, write_annotation_file
     from csvnlp.bundle import load_bundle
     from csvnlp.corpus import load_corpus
-    from csvnlp.tagging import TableReader, TagOptions
+    from csvnlp.tables import TableReader
+    from csvnlp.tagging import TagOptions
 
+    run(lambda: check_annotation_target(out, force))
     reader = run(lambda: TableReader(input_path, TagOptions(text_columns=list(text_columns), id_column=id_column, sep=sep, batch_size=2000)))
     bundle = run(lambda: load_bundle(model))
     corpus_texts = [r["text"] for r in run(lambda: load_corpus(corpus))]
@@ -488,8 +497,7 @@ def compare(
     bundles = [run(lambda p=p: load_bundle(p)) for p in (model_a, model_b)]
     records = run(lambda: load_corpus(corpus))
     tests = {str(p): run(lambda p=p: load_corpus([p])) for p in test_sets}
-    result = compare_models(bundles, records, prototypes_for(corpus), tests,
-                            repeats=repeats, external=not no_external)
+    result = run(lambda: _compare(compare_models, bundles, records, prototypes_for(corpus), tests, repeats, not no_external))
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -508,6 +516,20 @@ def compare(
         typer.echo(f"test set {name}: macro-F1 A {fa:.3f}   B {fb:.3f}   B-A {fb - fa:+.3f}")
     verdict = "B is better beyond the interval" if d["low"] > 0 else "B is worse beyond the interval" if d["high"] < 0 else "no difference beyond chance on these cases"
     typer.echo(f"verdict: {verdict}")
+
+
+def _compare(compare_models: Callable[..., Any], bundles: list[Any], records: list[Any], prototypes: Any,
+             tests: Any, repeats: int, external: bool) -> Any:
+    """compare_models with its failures as typed errors: a corpus too small or too one-sided
+    for the shared folds, or a model whose metadata lacks what the comparison reads."""
+    from csvnlp.errors import CorpusError, ModelError
+
+    try:
+        return compare_models(bundles, records, prototypes, tests, repeats=repeats, external=external)
+    except KeyError as exc:
+        raise ModelError(f"cannot compare: a model's meta.json lacks {exc}; retrain it with `csvnlp train`") from None
+    except ValueError as exc:
+        raise CorpusError(f"cannot compare on this corpus ({len(records)} cases): {exc}; give a larger --corpus") from None
 
 
 def _print_result(source: str, result: dict[str, Any], show_source: bool) -> None:

@@ -33,6 +33,9 @@ TABLE1_FILE = "table1.csv"
 ENTITY_FILE = "entity_annotations.json"
 CASES_FILE = "cases.jsonl"
 EXTRA_DIR = "extra"
+TORN_LINE = "incomplete last line (a write cut short by a kill?)"
+# Corpus files are read whole (they are validated as a set); this bounds what that can cost.
+MAX_CORPUS_BYTES = 256 << 20
 # Key order of a built record, so two builds are byte-identical and diffs read well.
 RECORD_KEYS = (
     "id", "title", "section", "text", "levels", "cluster_participation",
@@ -62,11 +65,21 @@ def build_corpus(corpus_dir: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise CorpusError(f"cannot read the report at {report_path}: {exc.strerror}. Restore it from git.") from exc
     cases = extract_cases(report_text)
-    table = {row.case_id: row for row in read_table1(corpus_dir / TABLE1_FILE)}
+    try:
+        table = {row.case_id: row for row in read_table1(corpus_dir / TABLE1_FILE)}
+    except OSError as exc:
+        raise CorpusError(f"cannot read Table 1 at {corpus_dir / TABLE1_FILE}: {exc.strerror}. Restore it from git.") from None
+    except (UnicodeDecodeError, TypeError) as exc:
+        raise CorpusError(f"{corpus_dir / TABLE1_FILE} is not the Table 1 transcription csvnlp expects ({exc}); restore it from git") from None
     problems = check_table1_against_report(list(table.values()), report_text)
     if problems:
         raise CorpusError("corpus/table1.csv disagrees with the report's Table 1: " + "; ".join(problems))
-    names = json.loads((corpus_dir / ENTITY_FILE).read_text(encoding="utf-8"))
+    try:
+        names = json.loads((corpus_dir / ENTITY_FILE).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CorpusError(f"cannot read the entity names at {corpus_dir / ENTITY_FILE}: {exc.strerror}. Restore it from git.") from None
+    except ValueError as exc:
+        raise CorpusError(f"{corpus_dir / ENTITY_FILE} is not valid JSON ({exc}); restore it from git") from None
     missing = sorted({c.case_id for c in cases} ^ set(table))
     if missing:
         raise CorpusError(f"cases and Table 1 rows do not match one to one: {missing}")
@@ -129,6 +142,9 @@ def write_text_atomically(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); a corpus or a model card is shared like any
+        # file the user writes, so give it the mode open() would: 0666 less the umask
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(content)
         os.replace(tmp, path)
@@ -137,12 +153,20 @@ def write_text_atomically(path: Path, content: str) -> None:
         raise
 
 
+def current_umask() -> int:
+    mask = os.umask(0o022)  # the only portable way to read it is to set it and put it back
+    os.umask(mask)
+    return mask
+
+
 # --------------------------------------------------------------------------- reading
 
 
 def read_records(path: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
     """Parse a JSONL or CSV corpus file into records (with ``_line``) and parse problems."""
     try:
+        if path.stat().st_size > MAX_CORPUS_BYTES:
+            raise InputError(f"{path} is larger than {MAX_CORPUS_BYTES >> 20} MB, far more than an annotated corpus; is it the right file?")
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
@@ -157,13 +181,20 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
 
 def _records_from_jsonl(content: str) -> tuple[list[dict[str, Any]], list[Problem]]:
     records, problems = [], []
-    for number, line in enumerate(content.splitlines(), start=1):
+    # split on "\n" only: str.splitlines() would also cut at U+2028 or U+0085, which
+    # dump_jsonl (ensure_ascii=False) writes raw inside a JSON string
+    lines = content.split("\n")
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(Problem(number, f"invalid JSON ({exc.msg} at column {exc.colno})"))
+            torn = number == len(lines)  # the last line, without its newline: a write cut short
+            problems.append(Problem(number, TORN_LINE if torn else f"invalid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        except RecursionError:
+            problems.append(Problem(number, "invalid JSON: nested too deeply"))
             continue
         if not isinstance(record, dict):
             problems.append(Problem(number, "a record must be a JSON object"))
@@ -180,16 +211,19 @@ def _records_from_csv(content: str) -> tuple[list[dict[str, Any]], list[Problem]
     if missing:
         return [], [Problem(1, f"missing column(s) {', '.join(missing)}; a corpus CSV needs id,text,levels")]
     records = []
-    for row in reader:
-        line = reader.line_num - _newlines_in(row)
-        if None in row:
-            records.append({"_line": line, "_error": "the row has more fields than the header"})
-            continue
-        levels = [level.strip() for level in (row.get("levels") or "").split(";") if level.strip()]
-        record: dict[str, Any] = {k: v for k, v in row.items() if k not in ("levels",)}
-        record["levels"] = levels
-        record["_line"] = line
-        records.append(record)
+    try:
+        for row in reader:
+            line = reader.line_num - _newlines_in(row)
+            if None in row:
+                records.append({"_line": line, "_error": "the row has more fields than the header"})
+                continue
+            levels = [level.strip() for level in (row.get("levels") or "").split(";") if level.strip()]
+            record: dict[str, Any] = {k: v for k, v in row.items() if k not in ("levels",)}
+            record["levels"] = levels
+            record["_line"] = line
+            records.append(record)
+    except csv.Error as exc:  # the csv module cannot read on past this point
+        return records, [Problem(reader.line_num, f"malformed CSV ({exc}); nothing after this line was read")]
     return records, []
 
 
@@ -363,6 +397,8 @@ def _mapped_records(path: Path, id_column: str, text_column: str, levels_column:
     mapped_csv = path.suffix.lower() == ".csv" and (id_column, text_column, levels_column) != ("id", "text", "levels")
     raw, problems = read_records(path) if not mapped_csv else ([], [])
     if raw and all("action" in r for r in raw):  # a decisions log from `csvnlp annotate`
+        # its torn last line is a decision whose write never finished: annotate asks it again
+        problems = [p for p in problems if p.message != TORN_LINE]
         standing = resolve_decisions(raw)
         lines = {r.get("id"): r["_line"] for r in raw if r.get("action") == "label"}
         return [{"id": d["id"], "text": d["text"], "levels": d["levels"], "_line": lines.get(d["id"], 0)} for d in standing.values()], problems
@@ -376,8 +412,11 @@ def _mapped_records(path: Path, id_column: str, text_column: str, levels_column:
         if missing:
             return [], [Problem(1, f"missing column(s) {', '.join(missing)}; the file has {', '.join(reader.fieldnames or [])}")]
         raw = []
-        for row in reader:
-            raw.append({"id": row[id_column], "text": row[text_column], "levels": row[levels_column] or "", "_line": reader.line_num - _newlines_in(row)})
+        try:
+            for row in reader:
+                raw.append({"id": row[id_column], "text": row[text_column], "levels": row[levels_column] or "", "_line": reader.line_num - _newlines_in(row)})
+        except csv.Error as exc:
+            problems = [Problem(reader.line_num, f"malformed CSV ({exc}); nothing after this line was read")]
     records = []
     for record in raw:
         if "_error" in record:

@@ -188,11 +188,14 @@ class NameFinder:
         for pattern in patterns:
             self.patterns.append(dict(pattern))
             self.matcher.add(pattern["label"], [self._tokenizer(pattern["pattern"])])
-        # Any text the PhraseMatcher can match contains the phrase's words in order, separated
-        # by white space where the phrase has it: a superset test that needs no tokenizing.
+        # The PhraseMatcher matches a phrase's tokens consecutively, and consecutive tokens are
+        # separated in the text by one space or by nothing ("Plásticos-AVEP" is three tokens, as
+        # is "Plásticos - AVEP"). So a text it matches contains the phrase's tokens in order with
+        # only white space, or none, between them: this regex, a superset test that needs no
+        # tokenizing. (Splitting the phrase on its own spaces instead missed other spellings.)
         phrases = sorted({p["pattern"] for p in self.patterns}, key=len, reverse=True)
         self._prefilter = (
-            re.compile("|".join(r"\s+".join(re.escape(part) for part in phrase.split()) for phrase in phrases))
+            re.compile("|".join(r"\s*".join(re.escape(token.text) for token in self._tokenizer(phrase)) for phrase in phrases))
             if phrases else None
         )
 

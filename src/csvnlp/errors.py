@@ -19,6 +19,7 @@ class ExitStatus(IntEnum):
     BAD_MODEL = 4  # model bundle missing, corrupt, tampered or made with other library versions
     INVALID_CORPUS = 5  # corpus file has problems (``corpus validate``)
     EXISTS = 6  # refusing to overwrite an existing output without --force
+    INCOMPLETE = 7  # a tagging run's part files are missing or corrupt; rerun with --resume
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -48,3 +49,9 @@ class ReportFormatError(CsvnlpError):
 
 class OutputExistsError(CsvnlpError):
     exit_status = ExitStatus.EXISTS
+
+
+class IncompleteRunError(CsvnlpError):
+    """A batch run cannot be assembled: a chunk's part is missing or fails its check."""
+
+    exit_status = ExitStatus.INCOMPLETE

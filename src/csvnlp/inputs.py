@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from csvnlp.errors import InputError
 
 MAX_TEXT_CHARS = 200_000  # longer than any project description; guards against whole dumps
+# Reading stops here: a UTF-8 character is at most 4 bytes, so nothing longer can pass the check
+# above, and a 10 GB file piped in by mistake costs 800 kB, not 10 GB.
+MAX_INPUT_BYTES = 4 * MAX_TEXT_CHARS
 
 
 def text_problem(text: object) -> str | None:
-    """Why ``text`` cannot be classified, or None when it can."""
+    """Why ``text`` cannot be classified, or None when it can.
+
+    The one U+FFFD policy, for ``classify`` and ``tag`` alike: bytes that are not UTF-8 are
+    refused where they are read (``decode_bytes``; a table's record becomes an error row); a
+    U+FFFD *character* in valid text is a character, and only a text with many of them (the
+    mark of a file mis-decoded before csvnlp saw it) is refused, here."""
     if text is None:
         return "empty text"
     if not isinstance(text, str):
@@ -42,9 +51,21 @@ def decode_bytes(data: bytes, source: str) -> str:
         ) from None
 
 
+def read_bounded(stream: BinaryIO, source: str) -> bytes:
+    """At most MAX_INPUT_BYTES from ``stream``; a clear error when there is more."""
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(
+            f"{source} is longer than {MAX_INPUT_BYTES:,} bytes, more than any project description; "
+            "give one description (use `csvnlp tag` for a table of them)"
+        )
+    return data
+
+
 def read_text_file(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = read_bounded(handle, str(path))
     except IsADirectoryError:
         raise InputError(f"{path} is a directory; give a text file") from None
     except OSError as exc:

@@ -125,7 +125,12 @@ def level_from_phrase(phrase: str) -> list[str]:
     if "enabling local cluster" in normalised:
         found.append(Level.CLUSTER_DEVELOPMENT.value)
     if not found:
-        raise ValueError(f"no CSV level named in {phrase!r}")
+        from csvnlp.errors import ReportFormatError
+
+        raise ReportFormatError(
+            f"no CSV level named in the Table 1 level cell {phrase!r}; it must name 'Reconceiving products', "
+            "'Redefining productivity' and/or 'Enabling local cluster' (fix corpus/table1.csv)"
+        )
     return [key for key in LEVEL_KEYS if key in found]
 
 

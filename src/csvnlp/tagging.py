@@ -1,23 +1,26 @@
-"""Batch tagging of funding databases: readers, chunks, workers, resume, Dask, writers.
+"""Batch tagging of funding databases: chunks, workers, parts, resume, Dask.
 
-The run streams: the input is read ``batch_size`` rows at a time; each chunk is tagged (in
-this process, in a pool of worker processes that each load the model once, or on Dask
-workers), and its rows are written to a part file in ``OUTPUT.parts/``. A part file appears
-only when complete (written beside, then renamed), so after a kill ``--resume`` skips every
-chunk whose part exists and tags the rest. When all chunks are done the parts are joined, in
-input order, into a temporary file that is renamed to OUTPUT: a half-finished run never leaves
-a file that looks complete.
+Reading and writing the tables themselves is ``tables``. The run streams: the input is read
+``batch_size`` records at a time; each chunk is tagged (in this process, in a pool of worker
+processes that each load the model once, or on Dask workers), and its rows are written to a
+part file in ``OUTPUT.parts/``. A part appears only when complete (written beside, then
+renamed), and is then entered in the parts ledger (``parts.jsonl``: its row range and
+sha256). After a kill, ``--resume`` skips every chunk whose part is present *and* matches
+its ledger entry, and redoes the rest (a deleted or corrupted part included).
 
-Rows that cannot be tagged (empty, binary or undecodable text, a malformed CSV row, a bad
-JSON line) get ``status=error`` and a reason in the output, and a line in
-``OUTPUT.errors.jsonl``; they never stop the run.
+OUTPUT is assembled only when every chunk the reader produced has a verified part, in
+input order, into a temporary file renamed into place at the very end (errors file first,
+OUTPUT last): a file named OUTPUT is always complete.
+
+Accounting: every record of the input is one row of OUTPUT. Rows that cannot be tagged
+(empty, binary or undecodable text, a malformed CSV record, an unterminated quote, a bad JSON
+line) get ``status=error`` and a reason, and a line in ``OUTPUT.errors.jsonl`` with their
+record number and input line; they never stop the run.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
+import hashlib
 import json
 import os
 import shutil
@@ -28,16 +31,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from csvnlp.errors import InputError, OutputExistsError
+from csvnlp.errors import IncompleteRunError, InputError, OutputExistsError
 from csvnlp.inputs import text_problem
+from csvnlp.journal import Journal, read_entries
 from csvnlp.levels import LEVEL_KEYS
-
-MALFORMED = "\x00malformed-row:"  # marks a CSV row pandas could not split into the header's fields
-OUTPUT_COLUMNS = (
-    ["id", "status", "predicted"] + [f"p_{key}" for key in LEVEL_KEYS] + ["clusters", "programmes", "error"]
-)
-FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-
+from csvnlp.tables import OUTPUT_COLUMNS, Chunk, TableReader, TableWriter, table_format
 
 # ============================================================================ options and results
 
@@ -62,12 +60,14 @@ class TagSummary:
     input: str
     output: str
     errors_file: str
-    rows: int = 0
+    records: int = 0  # records the reader found in the input
+    rows: int = 0  # rows written (always equal to records: the accounting check)
     tagged: int = 0
     uncertain: int = 0
     errors: int = 0
     level_counts: dict[str, int] = field(default_factory=lambda: {key: 0 for key in LEVEL_KEYS})
     resumed_chunks: int = 0
+    redone_chunks: int = 0  # parts found missing or corrupt on --resume and tagged again
     elapsed_s: float = 0.0
     rows_per_s: float = 0.0
 
@@ -75,254 +75,17 @@ class TagSummary:
         return asdict(self)
 
 
-def table_format(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    fmt = FORMATS.get(suffixes[-1] if suffixes else "")
-    if fmt is None:
-        raise InputError(f"{path}: unknown table format; use .csv, .tsv, .jsonl or .parquet (optionally .gz for csv/jsonl)")
-    return fmt
+@dataclass(frozen=True)
+class ChunkSpan:
+    """What the client remembers of a chunk once its rows are handed to a worker."""
 
-
-# ============================================================================ readers
-
-
-@dataclass
-class Chunk:
     index: int
-    first_row: int  # 1-based number of the chunk's first data row
-    ids: list[str]
-    texts: list[Any]  # str, or None for a missing cell
-    problems: list[str | None]  # a reason when the reader already knows the row is bad
-    kept: dict[str, list[Any]]
-    position: int  # bytes (csv/jsonl) or rows (parquet) read so far, for progress
+    first_row: int
+    rows: int
 
 
-class TableReader:
-    """Reads a CSV/TSV, JSONL or Parquet table in chunks of ``batch_size`` rows."""
-
-    def __init__(self, path: Path, options: TagOptions):
-        self.path = path
-        self.options = options
-        self.format = table_format(path)
-        if not path.exists():
-            raise InputError(f"no such input file: {path}")
-        if path.is_dir():
-            raise InputError(f"{path} is a directory; give a table file")
-        self.size = path.stat().st_size if self.format != "parquet" else self._parquet_rows()
-        self.columns = self._header()
-        wanted = list(dict.fromkeys(options.text_columns + ([options.id_column] if options.id_column else []) + options.keep_columns))
-        missing = [c for c in wanted if c not in self.columns]
-        if missing:
-            shown = ", ".join(self.columns[:30]) + (" ..." if len(self.columns) > 30 else "")
-            raise InputError(f"{path}: no column(s) {', '.join(missing)}; the table has: {shown}")
-        clash = [c for c in options.keep_columns if c in OUTPUT_COLUMNS]
-        if clash:
-            raise InputError(f"--keep-columns {', '.join(clash)} would overwrite csvnlp's own output column(s)")
-        self.wanted = wanted
-
-    # ---------------------------------------------------------------- header sniffing
-
-    def _open_binary(self) -> Any:
-        raw = self.path.open("rb")
-        if self.path.suffix.lower() == ".gz":
-            return raw, gzip.GzipFile(fileobj=raw)
-        return raw, raw
-
-    def _sample(self, size: int = 65536) -> str:
-        raw, stream = self._open_binary()
-        try:
-            data = stream.read(size)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"{self.path}: cannot read it ({exc}); is it a complete, uncorrupted file?") from None
-        finally:
-            raw.close()
-        first_line = data.split(b"\n", 1)[0]
-        if b"\x00" in first_line or data.count(b"\x00") > len(data) // 100:
-            raise InputError(f"{self.path} looks binary (NUL bytes), not a {self.format.upper()} text file")
-        return data.decode("utf-8-sig", errors="replace")
-
-    def _header(self) -> list[str]:
-        if self.format == "parquet":
-            import pyarrow.parquet as pq
-
-            try:
-                return list(pq.ParquetFile(self.path).schema_arrow.names)
-            except Exception as exc:
-                raise InputError(f"{self.path} is not a readable Parquet file ({exc})") from None
-        sample = self._sample()
-        if not sample.strip():
-            raise InputError(f"{self.path} is empty")
-        if self.format == "jsonl":
-            for line in sample.splitlines():
-                if line.strip():
-                    try:
-                        first = json.loads(line)
-                    except json.JSONDecodeError:
-                        continue
-                    if isinstance(first, dict):
-                        return list(first)
-            raise InputError(f"{self.path}: no JSON object found in its first lines; is it JSON Lines?")
-        if self.options.sep is None:
-            self.options.sep = self._sniff(sample)
-        first_record = next(csv.reader(io.StringIO(sample, newline=""), delimiter=self.options.sep))
-        return [name.strip() for name in first_record]
-
-    def _sniff(self, sample: str) -> str:
-        if self.path.name.lower().endswith((".tsv", ".tsv.gz")):
-            return "\t"
-        header = sample.splitlines()[0] if sample else ""
-        try:
-            return csv.Sniffer().sniff(sample[: 1 << 14], delimiters=",;\t|").delimiter
-        except csv.Error:
-            counts = {d: header.count(d) for d in ",;\t|"}
-            return max(counts, key=counts.get) if max(counts.values()) else ","
-
-    def _parquet_rows(self) -> int:
-        import pyarrow.parquet as pq
-
-        try:
-            return pq.ParquetFile(self.path).metadata.num_rows
-        except Exception as exc:
-            raise InputError(f"{self.path} is not a readable Parquet file ({exc})") from None
-
-    # ---------------------------------------------------------------- chunks
-
-    def chunks(self) -> Iterator[Chunk]:
-        reader = {"csv": self._csv_frames, "jsonl": self._jsonl_frames, "parquet": self._parquet_frames}[self.format]
-        first_row = 1
-        for index, (frame, problems, position) in enumerate(reader()):
-            yield self._chunk(index, first_row, frame, problems, position)
-            first_row += len(frame)
-
-    def _chunk(self, index: int, first_row: int, frame: Any, problems: list[str | None], position: int) -> Chunk:
-        n = len(frame)
-        columns = self.options.text_columns
-        texts: list[Any] = []
-        values = [frame[c].tolist() for c in columns]
-        for i in range(n):
-            parts = [v[i] for v in values]
-            if any(isinstance(p, str) and p.startswith(MALFORMED) for p in parts):
-                problems[i] = problems[i] or next(p for p in parts if isinstance(p, str) and p.startswith(MALFORMED))[len(MALFORMED):]
-                texts.append(None)
-                continue
-            present = [_cell(p) for p in parts]
-            texts.append("\n".join(p for p in present if p and p.strip()) or "")
-        if self.options.id_column:
-            ids = [_cell(v) for v in frame[self.options.id_column].tolist()]
-        else:
-            ids = [str(first_row + i) for i in range(n)]
-        # carried columns become text, so every chunk (and every format) has one schema
-        kept = {c: [_cell(v) for v in frame[c].tolist()] for c in self.options.keep_columns}
-        return Chunk(index, first_row, ids, texts, problems, kept, position)
-
-    def _csv_frames(self) -> Iterator[tuple[Any, list[str | None], int]]:
-        """pandas' C parser while the file is clean; at the first malformed row, start again
-        with the Python parser (which can report bad rows in place) and skip what was read.
-        Chunk boundaries stay every ``batch_size`` rows either way, so --resume lines up."""
-        import pandas as pd
-
-        yielded_chunks = 0
-        try:
-            for item in self._csv_frames_with("c"):
-                yield item
-                yielded_chunks += 1
-            return
-        except pd.errors.ParserError:
-            pass
-        for index, item in enumerate(self._csv_frames_with("python")):
-            if index >= yielded_chunks:
-                yield item
-
-    def _csv_frames_with(self, parser: str) -> Iterator[tuple[Any, list[str | None], int]]:
-        import pandas as pd
-
-        expected = len(self.columns)
-
-        def malformed(fields: list[str]) -> list[str]:
-            # Keep the row's place: pad/trim it to the header and mark the text columns.
-            row = (fields + [""] * expected)[:expected]
-            for name in self.options.text_columns:
-                row[self.columns.index(name)] = f"{MALFORMED}malformed CSV row: {len(fields)} fields, the header has {expected}"
-            return row
-
-        raw, stream = self._open_binary()
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-        try:
-            frames = pd.read_csv(
-                text, sep=self.options.sep, dtype=str, keep_default_na=False, na_filter=False,
-                engine=parser, on_bad_lines=malformed if parser == "python" else "error",
-                chunksize=self.options.batch_size,
-                # no usecols: with it, pandas drops a row's extra fields silently
-            )
-            for frame in frames:
-                frame.columns = [c.strip() for c in frame.columns]
-                frame = frame[self.wanted]
-                yield frame, _undecodable_rows(frame, self.options.text_columns), raw.tell()
-        except pd.errors.ParserError as exc:
-            if parser == "c":
-                raise
-            raise InputError(f"{self.path}: the CSV cannot be parsed past this point ({exc}); check its quoting or pass --sep") from None
-        finally:
-            raw.close()
-
-    def _jsonl_frames(self) -> Iterator[tuple[Any, list[str | None], int]]:
-        import pandas as pd
-
-        raw, stream = self._open_binary()
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-        rows: list[dict[str, Any]] = []
-        problems: list[str | None] = []
-        try:
-            for line in text:
-                if not line.strip():
-                    continue
-                problem = None
-                try:
-                    record = json.loads(line)
-                    if not isinstance(record, dict):
-                        record, problem = {}, "the JSON line is not an object"
-                except json.JSONDecodeError as exc:
-                    record, problem = {}, f"invalid JSON ({exc.msg} at column {exc.colno})"
-                if problem is None and "\ufffd" in line:
-                    problem = "undecodable bytes: this line is not valid UTF-8"
-                if problem is None and not any(c in record for c in self.options.text_columns):
-                    problem = f"no field {' or '.join(self.options.text_columns)} in this record"
-                rows.append({c: record.get(c) for c in self.wanted})
-                problems.append(problem)
-                if len(rows) == self.options.batch_size:
-                    yield pd.DataFrame(rows, columns=self.wanted), problems, raw.tell()
-                    rows, problems = [], []
-            if rows:
-                yield pd.DataFrame(rows, columns=self.wanted), problems, raw.tell()
-        finally:
-            raw.close()
-
-    def _parquet_frames(self) -> Iterator[tuple[Any, list[str | None], int]]:
-        import pyarrow.parquet as pq
-
-        done = 0
-        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=self.options.batch_size, columns=self.wanted):
-            frame = batch.to_pandas()
-            done += len(frame)
-            yield frame, [None] * len(frame), done
-
-
-def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):  # None or NaN
-        return ""
-    return value if isinstance(value, str) else str(value)
-
-
-def _undecodable_rows(frame: Any, columns: Sequence[str]) -> list[str | None]:
-    """A reason for each row whose text holds U+FFFD, the mark of bytes that were not UTF-8."""
-    flagged = None
-    for column in columns:
-        hit = frame[column].str.contains("\ufffd", regex=False).to_numpy(dtype=bool)
-        flagged = hit if flagged is None else flagged | hit
-    reason = "undecodable bytes: this row is not valid UTF-8"
-    return [reason if bad else None for bad in flagged] if flagged is not None else [None] * len(frame)
+def span_of(chunk: Chunk) -> ChunkSpan:
+    return ChunkSpan(chunk.index, chunk.first_row, len(chunk.texts))
 
 
 # ============================================================================ tagging one chunk
@@ -349,7 +112,7 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
         if reasons[i] is not None:
             out["status"][i], out["predicted"][i], out["error"][i] = "error", "", reasons[i]
             out["clusters"][i] = out["programmes"][i] = ""
-    for i, result in zip(good, results):
+    for i, result in zip(good, results, strict=True):
         out["status"][i] = result["status"]
         out["predicted"][i] = ";".join(result["predicted"])
         for item in result["levels"]:
@@ -360,6 +123,7 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
     for name, values in chunk.kept.items():
         out[name] = list(values)
     out["_row"] = list(range(chunk.first_row, chunk.first_row + n))
+    out["_line"] = list(chunk.lines) if chunk.lines else list(out["_row"])
     return out
 
 
@@ -371,46 +135,84 @@ def _distinct(entities: list[dict[str, Any]], label: str) -> str:
 
 
 class PartStore:
-    """``OUTPUT.parts/``: one Parquet file per finished chunk, plus the run's manifest."""
+    """``OUTPUT.parts/``: one Parquet file per finished chunk, the run's manifest (what input,
+    model and options the parts were made from) and the ledger of verified parts."""
 
     def __init__(self, output: Path, manifest: dict[str, Any], resume: bool):
         self.directory = output.with_name(output.name + ".parts")
         self.manifest_path = self.directory / "manifest.json"
+        self.ledger_path = self.directory / "parts.jsonl"
         if resume and self.directory.exists():
             try:
                 previous = json.loads(self.manifest_path.read_text())
-            except (OSError, json.JSONDecodeError):
+            except (OSError, ValueError):
                 previous = None
             if previous != manifest:
                 raise InputError(
-                    f"cannot resume: {self.directory} was made from another input, model or options; "
+                    f"cannot resume: {self.directory} was made from another input, model, csvnlp version or options; "
                     "rerun without --resume to start over"
                 )
         else:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory.mkdir(parents=True)
-            self.manifest_path.write_text(json.dumps(manifest, indent=1))
+            tmp = self.manifest_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(manifest, indent=1))
+            os.replace(tmp, self.manifest_path)
+        # the last entry for a chunk wins (a redone chunk is entered again)
+        self.ledger = {entry["index"]: entry for entry in read_entries(self.ledger_path) if isinstance(entry.get("index"), int)}
+        self._journal = Journal(self.ledger_path)
 
     def path(self, index: int) -> Path:
         return self.directory / f"part-{index:07d}.parquet"
 
-    def done(self, index: int) -> bool:
-        return self.path(index).exists()
+    def problem(self, span: ChunkSpan) -> str | None:
+        """Why chunk ``span`` has no usable part (None when its part is present and verified)."""
+        entry = self.ledger.get(span.index)
+        path = self.path(span.index)
+        if entry is None:
+            return "missing" if not path.exists() else "not in the ledger (killed while writing)"
+        if not path.exists():
+            return "missing (deleted?)"
+        if (entry.get("first_row"), entry.get("rows")) != (span.first_row, span.rows):
+            return f"rows {entry.get('first_row')}+{entry.get('rows')} where the input gives {span.first_row}+{span.rows}"
+        if _sha256(path) != entry.get("sha256"):
+            return "corrupt (its sha256 differs from the ledger)"
+        return None
 
-    def write(self, index: int, columns: dict[str, list[Any]]) -> None:
+    def done(self, span: ChunkSpan) -> bool:
+        return self.problem(span) is None
+
+    def write(self, span: ChunkSpan, columns: dict[str, list[Any]]) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        rows = columns["_row"]
+        if len(rows) != span.rows or (rows and (rows[0], rows[-1]) != (span.first_row, span.first_row + span.rows - 1)):
+            # a worker answered for other rows than the chunk's: never write it under this name
+            raise RuntimeError(f"chunk {span.index}: the result holds rows {rows[:1]}..{rows[-1:]}, expected {span.first_row}+{span.rows}")
         table = pa.table({name: pa.array(values, type=_arrow_type(name, values)) for name, values in columns.items()})
-        tmp = self.path(index).with_suffix(".tmp")
+        path = self.path(span.index)
+        tmp = path.with_suffix(".tmp")
         pq.write_table(table, tmp)
-        os.replace(tmp, self.path(index))  # the part exists only once complete
+        os.replace(tmp, path)  # the part exists only once complete
+        entry = {"index": span.index, "first_row": span.first_row, "rows": span.rows, "sha256": _sha256(path)}
+        self._journal.append(entry)
+        self.ledger[span.index] = entry
 
-    def parts(self) -> list[Path]:
-        return sorted(self.directory.glob("part-*.parquet"))
+    def close(self) -> None:
+        self._journal.close()
 
     def remove(self) -> None:
+        self.close()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _arrow_type(name: str, values: list[Any]) -> Any:
@@ -418,15 +220,36 @@ def _arrow_type(name: str, values: list[Any]) -> Any:
 
     if name.startswith("p_"):
         return pa.float64()
-    if name == "_row":
+    if name in ("_row", "_line"):
         return pa.int64()
-    return pa.string() if all(v is None or isinstance(v, str) for v in values) else None
+    return pa.string()
 
 
-def _manifest(input_path: Path, options: TagOptions, model_dir: Path) -> dict[str, Any]:
-    stat = input_path.stat()
-    meta = json.loads((model_dir / "meta.json").read_text())
+def output_schema(keep_columns: Sequence[str]) -> Any:
+    """The schema of OUTPUT (what an empty input still gets, header included)."""
+    import pyarrow as pa
+
+    names = OUTPUT_COLUMNS + [c for c in keep_columns if c not in OUTPUT_COLUMNS]
+    return pa.schema([(name, _arrow_type(name, [])) for name in names])
+
+
+def model_fingerprint(model_dir: Path) -> dict[str, str]:
+    """sha256 of every file in the model directory, whatever the model's layout: any change
+    to the classifier, the entity patterns, the thresholds in its metadata or a file added
+    means parts made before cannot be mixed with parts made after."""
     return {
+        path.relative_to(model_dir).as_posix(): _sha256(path)
+        for path in sorted(model_dir.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def _manifest(input_path: Path, options: TagOptions, model_dir: Path, sep: str | None) -> dict[str, Any]:
+    from csvnlp import __version__
+
+    stat = input_path.stat()
+    return {
+        "csvnlp": __version__,
         "input": str(input_path.resolve()),
         "input_size": stat.st_size,
         "input_mtime_ns": stat.st_mtime_ns,
@@ -434,32 +257,47 @@ def _manifest(input_path: Path, options: TagOptions, model_dir: Path) -> dict[st
         "text_columns": options.text_columns,
         "id_column": options.id_column,
         "keep_columns": options.keep_columns,
-        "sep": options.sep,
+        "sep": sep,
         "entities": options.entities,
-        "model": meta["files"].get("classifier.joblib"),
+        "model": model_fingerprint(model_dir),
     }
 
 
-def write_output(store: PartStore, output: Path, errors_file: Path, summary: TagSummary) -> None:
-    """Join the parts, in order, into OUTPUT and OUTPUT.errors.jsonl (each via a temporary file)."""
+def write_output(store: PartStore, spans: Sequence[ChunkSpan], output: Path, errors_file: Path,
+                 summary: TagSummary, keep_columns: Sequence[str]) -> None:
+    """Check that every chunk has a verified part, then join the parts, in order, into OUTPUT
+    and OUTPUT.errors.jsonl (each via a temporary file; OUTPUT is renamed last)."""
     import pyarrow.parquet as pq
 
+    for expected, span in enumerate(spans):
+        if span.index != expected:
+            raise IncompleteRunError(f"internal: chunk {expected} was never read; rerun with --resume")
+        problem = store.problem(span)
+        if problem is not None:
+            raise IncompleteRunError(
+                f"cannot assemble {output}: the part for chunk {span.index} (rows {span.first_row}-{span.first_row + span.rows - 1}) "
+                f"is {problem}; rerun with --resume to redo it"
+            )
     fmt = table_format(output)
     tmp_out = output.with_name(f".{output.name}.tmp")
     tmp_err = errors_file.with_name(f".{errors_file.name}.tmp")
-    writer = _TableWriter(tmp_out, fmt, gz=output.name.lower().endswith(".gz"))
+    writer = TableWriter(tmp_out, fmt, gz=output.name.lower().endswith(".gz"), schema=output_schema(keep_columns))
     try:
         with tmp_err.open("w", encoding="utf-8") as errors:
-            for part in store.parts():
-                table = pq.read_table(part)
+            for span in spans:
+                table = pq.read_table(store.path(span.index))
                 rows = table.column("_row").to_pylist()
-                table = table.drop(["_row"])
+                lines = table.column("_line").to_pylist()
+                if rows != list(range(span.first_row, span.first_row + span.rows)):
+                    raise IncompleteRunError(f"cannot assemble {output}: the part for chunk {span.index} holds other rows; rerun with --resume")
+                table = table.drop(["_row", "_line"])
                 columns = table.to_pydict()
                 for i, status in enumerate(columns["status"]):
                     summary.rows += 1
                     if status == "error":
                         summary.errors += 1
-                        errors.write(json.dumps({"row": rows[i], "id": columns["id"][i], "reason": columns["error"][i]}, ensure_ascii=False) + "\n")
+                        errors.write(json.dumps({"row": rows[i], "line": lines[i], "id": columns["id"][i], "reason": columns["error"][i]},
+                                                ensure_ascii=False) + "\n")
                     elif status == "uncertain":
                         summary.uncertain += 1
                     else:
@@ -468,55 +306,16 @@ def write_output(store: PartStore, output: Path, errors_file: Path, summary: Tag
                             summary.level_counts[key] += 1
                 writer.write(table)
         writer.close()
-        os.replace(tmp_out, output)
+        if summary.rows != summary.records:
+            raise IncompleteRunError(f"internal: {summary.records} records read but {summary.rows} rows assembled; rerun with --resume")
         os.replace(tmp_err, errors_file)
+        os.replace(tmp_out, output)  # last: OUTPUT appearing means the run is complete
     except BaseException:
+        writer.schema = None
         writer.close()
         tmp_out.unlink(missing_ok=True)
         tmp_err.unlink(missing_ok=True)
         raise
-
-
-class _TableWriter:
-    """Appends Arrow tables to one CSV, JSONL or Parquet file (gzip for .gz names)."""
-
-    def __init__(self, path: Path, fmt: str, gz: bool):
-        self.path, self.fmt, self.gz = path, fmt, gz
-        self._writer: Any = None
-        self._handle: Any = None
-
-    def _stream(self) -> Any:
-        handle = self.path.open("wb")
-        self._handle = handle
-        return gzip.GzipFile(fileobj=handle, mode="wb", mtime=0) if self.gz else handle
-
-    def write(self, table: Any) -> None:
-        import pyarrow.csv as pacsv
-        import pyarrow.parquet as pq
-
-        if self.fmt == "parquet":
-            if self._writer is None:
-                self._writer = pq.ParquetWriter(self.path, table.schema)
-            self._writer.write_table(table)
-        elif self.fmt == "csv":
-            if self._writer is None:
-                self._stream_obj = self._stream()
-                self._writer = pacsv.CSVWriter(self._stream_obj, table.schema)
-            self._writer.write_table(table)
-        else:
-            if self._writer is None:
-                self._writer = self._stream()
-            lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in table.to_pylist())
-            self._writer.write(lines.encode("utf-8"))
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        if self.fmt == "csv" and getattr(self, "_stream_obj", None) is not None and self._stream_obj is not self._handle:
-            self._stream_obj.close()
-        if self._handle is not None and not self._handle.closed:
-            self._handle.close()
 
 
 # ============================================================================ the run
@@ -529,17 +328,20 @@ def tag_table(
     model_dir: Path,
     on_progress: Callable[[int, int, int], None] | None = None,
 ) -> TagSummary:
-    """Tag every row of ``input_path`` into ``output``; see the module docstring."""
+    """Tag every record of ``input_path`` into ``output``; see the module docstring."""
     start = time.perf_counter()
     table_format(output)  # fail fast on an unknown output format
-    if output.exists() and not options.force:
+    parts_dir = output.with_name(output.name + ".parts")
+    # --resume of a run killed after it renamed OUTPUT (but before it tidied up) may replace it
+    if output.exists() and not options.force and not (options.resume and parts_dir.exists()):
         raise OutputExistsError(f"{output} exists; pass --force to replace it")
     errors_file = output.with_name(output.name + ".errors.jsonl")
     reader = TableReader(input_path, options)  # checks columns before any work
     model_dir = Path(model_dir).resolve()
     cached_bundle(str(model_dir))  # a bad model fails here, before any work; workers forked later inherit it
-    store = PartStore(output, _manifest(input_path, options, model_dir), options.resume)
+    store = PartStore(output, _manifest(input_path, options, model_dir, reader.sep), options.resume)
     summary = TagSummary(str(input_path), str(output), str(errors_file))
+    spans: list[ChunkSpan] = []
     done_rows = 0
 
     def progress(chunk: Chunk) -> None:
@@ -548,54 +350,71 @@ def tag_table(
         if on_progress:
             on_progress(done_rows, chunk.position, reader.size)
 
-    pending = (chunk for chunk in reader.chunks())
-    if options.engine == "dask":
-        _run_dask(pending, store, options, model_dir, progress, summary)
-    elif options.jobs > 1:
-        _run_pool(pending, store, options, model_dir, progress, summary)
-    else:
-        for chunk in pending:
-            if store.done(chunk.index):
-                summary.resumed_chunks += 1
-            else:
-                store.write(chunk.index, tag_chunk(str(model_dir), chunk, options.entities))
-            progress(chunk)
-    write_output(store, output, errors_file, summary)
+    def chunks() -> Iterator[tuple[Chunk, ChunkSpan, bool]]:
+        """Each chunk, its span, and whether its part still has to be made."""
+        for chunk in reader.chunks():
+            span = span_of(chunk)
+            spans.append(span)
+            summary.records += span.rows
+            if options.resume:
+                if store.done(span):
+                    summary.resumed_chunks += 1
+                    yield chunk, span, False
+                    continue
+                if span.index in store.ledger or store.path(span.index).exists():
+                    summary.redone_chunks += 1  # deleted, corrupted or never entered: made again
+            yield chunk, span, True
+
+    try:
+        if options.engine == "dask":
+            _run_dask(chunks(), store, options, model_dir, progress)
+        elif options.jobs > 1:
+            _run_pool(chunks(), store, options, model_dir, progress)
+        else:
+            for chunk, span, todo in chunks():
+                if todo:
+                    store.write(span, tag_chunk(str(model_dir), chunk, options.entities))
+                progress(chunk)
+        write_output(store, spans, output, errors_file, summary, options.keep_columns)
+    except InputError:
+        # the input cannot be read to its end (e.g. a truncated .gz): parts made from it could
+        # never be resumed (the fixed input is another file), so leave nothing behind
+        store.remove()
+        raise
+    finally:
+        store.close()
     store.remove()
     summary.elapsed_s = round(time.perf_counter() - start, 3)
     summary.rows_per_s = round(summary.rows / summary.elapsed_s, 1) if summary.elapsed_s else 0.0
     return summary
 
 
-def _run_pool(chunks: Iterator[Chunk], store: PartStore, options: TagOptions, model_dir: Path,
-              progress: Callable[[Chunk], None], summary: TagSummary) -> None:
+def _run_pool(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore, options: TagOptions, model_dir: Path,
+              progress: Callable[[Chunk], None]) -> None:
     """Worker processes each load the model once; at most 2 chunks per worker are in flight."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(options.jobs, mp_context=context, initializer=cached_bundle, initargs=(str(model_dir),)) as pool:
-        in_flight: list[tuple[Chunk, Future[Any]]] = []
-        for chunk in chunks:
-            if store.done(chunk.index):
-                summary.resumed_chunks += 1
-                in_flight.append((chunk, None))  # type: ignore[arg-type]
-            else:
-                in_flight.append((chunk, pool.submit(tag_chunk, str(model_dir), chunk, options.entities)))
+        in_flight: list[tuple[Chunk, ChunkSpan, Future[Any] | None]] = []
+        for chunk, span, todo in chunks:
+            future = pool.submit(tag_chunk, str(model_dir), chunk, options.entities) if todo else None
+            in_flight.append((chunk, span, future))
             while len(in_flight) > 2 * options.jobs:
                 _finish(in_flight.pop(0), store, progress)
         while in_flight:
             _finish(in_flight.pop(0), store, progress)
 
 
-def _finish(item: tuple[Chunk, Any], store: PartStore, progress: Callable[[Chunk], None]) -> None:
-    chunk, future = item
+def _finish(item: tuple[Chunk, ChunkSpan, Future[Any] | None], store: PartStore, progress: Callable[[Chunk], None]) -> None:
+    chunk, span, future = item
     if future is not None:
-        store.write(chunk.index, future.result())
+        store.write(span, future.result())
     progress(chunk)
 
 
-def _run_dask(chunks: Iterator[Chunk], store: PartStore, options: TagOptions, model_dir: Path,
-              progress: Callable[[Chunk], None], summary: TagSummary) -> None:
+def _run_dask(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore, options: TagOptions, model_dir: Path,
+              progress: Callable[[Chunk], None]) -> None:
     """Tag the table as ``dask.dataframe`` partitions on a Dask cluster (a LocalCluster unless
     --scheduler names one).
 
@@ -605,8 +424,9 @@ def _run_dask(chunks: Iterator[Chunk], store: PartStore, options: TagOptions, mo
     read by any worker. ``dd.read_parquet`` over those files gives one partition per chunk,
     ``map_partitions`` tags them on the workers (each loads the model once), and the client
     collects the partitions in order, a few at a time, into the same part files as the local
-    engine. The staging directory and the model must be visible to the workers at the same
-    paths (a shared file system) when the cluster spans machines.
+    engine; each partition is checked to hold exactly its chunk's rows before it is written.
+    The staging directory and the model must be visible to the workers at the same paths (a
+    shared file system) when the cluster spans machines.
     """
     try:
         import dask.dataframe as dd
@@ -615,14 +435,13 @@ def _run_dask(chunks: Iterator[Chunk], store: PartStore, options: TagOptions, mo
         raise InputError("--engine dask needs Dask: pip install -e '.[dask]'") from None
     staging = store.directory / "input"
     staging.mkdir(exist_ok=True)
-    todo: list[Chunk] = []
-    for chunk in chunks:
-        if store.done(chunk.index):
-            summary.resumed_chunks += 1
+    todo: list[ChunkSpan] = []
+    for chunk, span, needed in chunks:
+        if not needed:
             progress(chunk)
             continue
         _stage_chunk(chunk, staging / f"chunk-{chunk.index:07d}.parquet")
-        todo.append(_chunk_header(chunk))
+        todo.append(span)
     if not todo:
         return
     cluster = None
@@ -632,17 +451,19 @@ def _run_dask(chunks: Iterator[Chunk], store: PartStore, options: TagOptions, mo
         cluster = LocalCluster(n_workers=max(options.jobs, 1), threads_per_worker=1, dashboard_address=None, processes=True)
         client = Client(cluster)
     try:
-        frame = dd.read_parquet([str(staging / f"chunk-{c.index:07d}.parquet") for c in todo], split_row_groups=False)
+        frame = dd.read_parquet([str(staging / f"chunk-{s.index:07d}.parquet") for s in todo], split_row_groups=False)
         tagged = frame.map_partitions(_tag_frame, str(model_dir), options.entities, meta=_output_meta(options.keep_columns))
         partitions = tagged.to_delayed()
+        if len(partitions) != len(todo):
+            raise IncompleteRunError(f"Dask made {len(partitions)} partitions of {len(todo)} staged chunks; rerun with --resume")
         window = 2 * max(len(client.scheduler_info().get("workers", {})), 1)
         for begin in range(0, len(partitions), window):
             futures = client.compute(partitions[begin : begin + window])
-            for chunk, future in zip(todo[begin : begin + window], futures):
+            for span, future in zip(todo[begin : begin + window], futures, strict=True):
                 result = future.result()
                 result = result.astype(object).where(result.notna(), None)  # pandas' NaN back to None
-                store.write(chunk.index, {name: result[name].tolist() for name in result.columns})
-                progress(chunk)
+                store.write(span, {name: result[name].tolist() for name in result.columns})
+                progress(Chunk(span.index, span.first_row, [], [None] * span.rows, [], {}, 0))
     finally:
         client.close()
         if cluster is not None:
@@ -653,10 +474,9 @@ def _stage_chunk(chunk: Chunk, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if path.exists():
-        return
     columns = {
         "_row": pa.array(range(chunk.first_row, chunk.first_row + len(chunk.texts)), type=pa.int64()),
+        "_line": pa.array(chunk.lines, type=pa.int64()),
         "_id": pa.array(chunk.ids, type=pa.string()),
         "_text": pa.array([t if isinstance(t, str) else None for t in chunk.texts], type=pa.string()),
         "_problem": pa.array(chunk.problems, type=pa.string()),
@@ -666,11 +486,6 @@ def _stage_chunk(chunk: Chunk, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     pq.write_table(pa.table(columns), tmp)
     os.replace(tmp, path)
-
-
-def _chunk_header(chunk: Chunk) -> Chunk:
-    """The chunk without its rows: the client keeps only what it needs to write parts in order."""
-    return Chunk(chunk.index, chunk.first_row, [], [], [], {}, chunk.position)
 
 
 def _tag_frame(frame: Any, model_dir: str, entities: bool) -> Any:
@@ -684,7 +499,7 @@ def _tag_frame(frame: Any, model_dir: str, entities: bool) -> Any:
         index=-1, first_row=int(rows[0]), ids=frame["_id"].tolist(), texts=frame["_text"].tolist(),
         problems=[p if isinstance(p, str) else None for p in frame["_problem"].tolist()],
         kept={c.split(":", 1)[1]: frame[c].tolist() for c in frame.columns if c.startswith("_keep:")},
-        position=0,
+        position=0, lines=[int(x) for x in frame["_line"].tolist()],
     )
     return pd.DataFrame(tag_chunk(model_dir, chunk, entities))
 
@@ -695,4 +510,5 @@ def _output_meta(keep_columns: Sequence[str]) -> Any:
     columns = {name: pd.Series(dtype="float64" if name.startswith("p_") else "object") for name in OUTPUT_COLUMNS}
     columns.update({name: pd.Series(dtype="object") for name in keep_columns})
     columns["_row"] = pd.Series(dtype="int64")
+    columns["_line"] = pd.Series(dtype="int64")
     return pd.DataFrame(columns)

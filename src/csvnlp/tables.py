@@ -1,0 +1,668 @@
+"""Reading and writing tables: CSV/TSV, JSON Lines and Parquet, streamed in chunks.
+
+What ``csvnlp tag`` (and ``suggest``) read, and how tagged rows are written back; the batch
+tagging itself (workers, parts, resume) lives in ``tagging``.
+
+Every record of the input comes out of a reader exactly once, as a row of a chunk: either
+with its text, or with a ``problem`` saying why it cannot be tagged (a malformed CSV record,
+an unterminated quote, a bad JSON line, a NUL byte, bytes that are not UTF-8, a record longer
+than ``MAX_RECORD_BYTES``). A bad record never ends the file: the reader resynchronises on the
+next line and carries on. Lines are read in bounded pieces, so memory stays flat whatever the
+input holds (a 1 GB line costs at most ``MAX_RECORD_BYTES``).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from csvnlp.errors import InputError
+from csvnlp.levels import LEVEL_KEYS
+
+FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+# the output columns csvnlp writes itself (keep-columns may not clash with them)
+OUTPUT_COLUMNS = (
+    ["id", "status", "predicted"] + [f"p_{key}" for key in LEVEL_KEYS] + ["clusters", "programmes", "error"]
+)
+# A record (all its lines) larger than this is an error row rather than memory: four times the
+# longest text csvnlp classifies (inputs.MAX_TEXT_CHARS, up to 4 UTF-8 bytes a character).
+MAX_RECORD_BYTES = 4 * 200_000 * 4
+DELIMITERS = (",", "\t", ";", "|")  # in order of preference when the header line ties
+# The csv module's own per-field cap (128 KiB by default) would reject legitimate long texts
+# before our per-record cap can report them as one error row; the limit is module-wide.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES + 1))
+
+
+def table_format(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    fmt = FORMATS.get(suffixes[-1] if suffixes else "")
+    if fmt is None:
+        raise InputError(f"{path}: unknown table format; use .csv, .tsv, .jsonl or .parquet (optionally .gz for csv/jsonl)")
+    return fmt
+
+
+# ============================================================================ records and chunks
+
+
+@dataclass
+class Record:
+    """One input record: its physical line (1-based; Parquet: the row), cells or a problem."""
+
+    line: int
+    cells: dict[str, Any]
+    problem: str | None = None
+
+
+@dataclass
+class Chunk:
+    index: int
+    first_row: int  # 1-based number of the chunk's first record
+    ids: list[str]
+    texts: list[Any]  # str, or None when the record has a problem
+    problems: list[str | None]  # a reason when the reader already knows the row is bad
+    kept: dict[str, list[Any]]
+    position: int  # bytes (csv/jsonl) or rows (parquet) read so far, for progress
+    lines: list[int] = field(default_factory=list)  # physical line of each record
+
+
+class _Lines:
+    """Physical lines of a binary stream, read in bounded pieces, with a push-back queue so a
+    reader can go back to the line after a failed record and read on from there.
+
+    ``take`` raises ``_TooLong`` once the current record's lines pass ``MAX_RECORD_BYTES``;
+    the record's lines are remembered until ``start_record`` so they can be pushed back."""
+
+    def __init__(self, stream: Any, limit: int = MAX_RECORD_BYTES):
+        self.stream = stream
+        self.limit = limit
+        self.queue: deque[tuple[int, bytes, bool]] = deque()  # (line, bytes, complete)
+        self.next_line = 1
+        self.record: list[tuple[int, bytes]] = []  # lines taken for the current record
+        self.partial: tuple[int, bytes] | None = None  # a line cut short by the limit
+        self.used = 0
+        self.exhausted = False
+        self.first = True
+
+    def start_record(self) -> None:
+        self.record = []
+        self.used = 0
+        self.partial = None
+        self.exhausted = False
+
+    def _piece(self, size: int) -> tuple[int, bytes, bool]:
+        if self.queue:
+            return self.queue.popleft()
+        try:
+            data = self.stream.readline(size)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _Unreadable(str(exc)) from None
+        number = self.next_line
+        if data.endswith(b"\n") or not data:
+            self.next_line += 1
+        # readline(size) stops short of size without a newline only at the end of the input
+        return number, data, data.endswith(b"\n") or len(data) < size
+
+    def take(self) -> tuple[int, bytes] | None:
+        """The next complete physical line (None at the end of the input)."""
+        if not self.queue and not self.first:
+            # the common case, kept short (it runs once per line of the input): a whole line
+            # read straight from the stream, within the limit
+            try:
+                data = self.stream.readline(self.limit - self.used + 1)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise _Unreadable(str(exc)) from None
+            if data.endswith(b"\n") and self.used + len(data) <= self.limit:
+                number = self.next_line
+                self.next_line = number + 1
+                self.record.append((number, data))
+                self.used += len(data)
+                return number, data
+            number = self.next_line
+            if data.endswith(b"\n") or not data:
+                self.next_line += 1
+            self.queue.appendleft((number, data, data.endswith(b"\n") or len(data) < self.limit - self.used + 1))
+        number, data, complete = self._piece(self.limit - self.used + 1)
+        if not data:
+            self.exhausted = True
+            return None
+        while not complete and self.used + len(data) <= self.limit:
+            _, more, complete = self._piece(self.limit - self.used - len(data) + 1)
+            if not more:
+                break
+            data += more
+        if self.used + len(data) > self.limit:
+            self.partial = (number, data)
+            raise _TooLong()
+        if self.first:
+            self.first = False
+            if data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+        self.record.append((number, data))
+        self.used += len(data)
+        return number, data
+
+    def start_line(self) -> int:
+        """The line the current record started on."""
+        if self.record:
+            return self.record[0][0]
+        return self.partial[0] if self.partial else self.next_line
+
+    def resynchronise(self) -> None:
+        """After a failed record: read again from the line after its first one."""
+        later = [(n, d, True) for n, d in self.record[1:]]
+        if self.partial is not None:
+            if self.record:
+                later.append((self.partial[0], self.partial[1], False))
+            else:
+                self._skip_line()  # the record's own first line is too long: drop the rest of it
+        self.queue.extendleft(reversed(later))
+
+    def _skip_line(self) -> None:
+        while True:
+            _, data, complete = self._piece(1 << 16)
+            if not data or complete:
+                return
+
+
+class _TooLong(Exception):
+    pass
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _decode(data: bytes) -> tuple[str, bool]:
+    """The line as text, and whether it was valid UTF-8."""
+    try:
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), False
+
+
+class _CsvFeed:
+    """Hands the csv module one decoded physical line at a time and notes, per record, what it
+    was made of: undecodable bytes, NUL bytes, and whether the input ended inside it."""
+
+    def __init__(self, lines: _Lines):
+        self.lines = lines
+        self.undecodable = False
+        self.nul = False
+        self.ended_inside = False
+
+    def start_record(self) -> None:
+        self.lines.start_record()
+        self.undecodable = self.nul = self.ended_inside = False
+
+    def __iter__(self) -> "_CsvFeed":
+        return self
+
+    def __next__(self) -> str:
+        taken = self.lines.take()
+        if taken is None:
+            # the csv module asks for another line mid-record only inside a quoted field
+            self.ended_inside = bool(self.lines.record)
+            raise StopIteration
+        data = taken[1]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", errors="replace")
+            self.undecodable = True
+        if b"\x00" in data:
+            self.nul = True
+        return text
+
+
+def csv_records(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """(line, fields, problem) for every record of a CSV stream, the header included.
+
+    Never raises on malformed content: an unterminated quote, a record over the size limit or
+    a field the csv module rejects gives ``(line, leading_fields, reason)``, where
+    ``leading_fields`` are the fields complete on the record's first line (so the error row
+    can still carry the record's id), and reading goes on from the line after that record's
+    first line, so later records are still read."""
+    for line, fields, problem in _csv_records_raw(stream, sep):
+        yield line, fields, problem
+
+
+def _leading_fields(lines: "_Lines", sep: str) -> list[str]:
+    first = lines.record[0][1] if lines.record else lines.partial[1] if lines.partial else b""
+    text, _ = _decode(first[:65536])
+    try:  # (a bare CR is what may have broken the record: read past it here)
+        fields = next(csv.reader([text.rstrip("\r\n").replace("\r", " ")], delimiter=sep, strict=False), [])
+    except csv.Error:
+        return []
+    return fields[:-1]  # the last one is the field the record broke in
+
+
+def _csv_records_raw(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    lines = _Lines(stream)
+    feed = _CsvFeed(lines)
+    # strict: a quote closed and followed by anything but a delimiter ("a"b) is an error, not
+    # glued on; that is how a stray quote that swallowed later records is caught mid-file
+    reader = csv.reader(feed, delimiter=sep, strict=True)
+    while True:
+        feed.start_record()
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except _TooLong:
+            start, leading = lines.start_line(), _leading_fields(lines, sep)
+            lines.resynchronise()
+            yield start, leading, f"record longer than {MAX_RECORD_BYTES:,} bytes (an unterminated quote, or a field too long to be a description); reading goes on at the next line"
+            continue
+        except csv.Error as exc:
+            if feed.ended_inside:
+                yield _unterminated(lines, sep)
+                continue
+            start, leading = lines.start_line(), _leading_fields(lines, sep)
+            lines.resynchronise()
+            reason = str(exc)
+            if "new-line character" in reason:
+                reason = "a bare carriage return (CR) inside an unquoted field"
+            yield start, leading, f"malformed CSV row ({reason})"
+            continue
+        except _Unreadable as exc:
+            raise InputError(f"the input cannot be read past line {lines.next_line} ({exc}); is it a complete, uncorrupted file?") from None
+        start = lines.start_line()
+        if feed.ended_inside:
+            yield _unterminated(lines, sep)
+            continue
+        if not fields:  # a blank line is not a record
+            continue
+        if feed.nul:
+            yield start, fields, "binary data (NUL byte) in this record"
+        elif feed.undecodable:
+            yield start, fields, "undecodable bytes: this record is not valid UTF-8"
+        else:
+            yield start, fields, None
+
+
+def _unterminated(lines: _Lines, sep: str) -> tuple[int, list[str], str]:
+    start = lines.start_line()
+    span = f"lines {start}-{lines.record[-1][0]}" if len(lines.record) > 1 else f"line {start}"
+    leading = _leading_fields(lines, sep)
+    lines.resynchronise()
+    return start, leading, (f"unterminated quote: the quoted field opened on line {start} never closes (it swallowed {span}); "
+                            "the lines after it are read again as records")
+
+
+def delimiter_from_header(header: str) -> tuple[str, str]:
+    """The delimiter the header line uses most (outside quotes), and how it was chosen."""
+    counts = {d: 0 for d in DELIMITERS}
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+    if not counts[best]:
+        return ",", "the header line holds none of , TAB ; | so it is one column"
+    seen = ", ".join(f"{counts[d]} {_name(d)}" for d in DELIMITERS if counts[d])
+    return best, f"detected from the header line: {seen}"
+
+
+def _name(delimiter: str) -> str:
+    return "TAB" if delimiter == "\t" else repr(delimiter)
+
+
+# ============================================================================ the reader
+
+
+class TableReader:
+    """Reads a CSV/TSV, JSONL or Parquet table in chunks of ``batch_size`` records."""
+
+    def __init__(self, path: Path, options: Any):  # TagOptions, or anything with its reading fields
+        self.path = path
+        self.options = options
+        self.format = table_format(path)
+        if not path.exists():
+            raise InputError(f"no such input file: {path}")
+        if path.is_dir():
+            raise InputError(f"{path} is a directory; give a table file")
+        self.sep: str | None = options.sep
+        self.sep_reason = "given with --sep"
+        self.empty = False
+        self.size = path.stat().st_size if self.format != "parquet" else self._parquet_rows()
+        self.columns = self._header()
+        wanted = list(dict.fromkeys(options.text_columns + ([options.id_column] if options.id_column else []) + list(options.keep_columns)))
+        clash = [c for c in options.keep_columns if c in OUTPUT_COLUMNS]
+        if clash:
+            raise InputError(f"--keep-columns {', '.join(clash)} would overwrite csvnlp's own output column(s)")
+        self.wanted = wanted
+        if self.columns is not None and not self.empty:
+            missing = [c for c in wanted if c not in self.columns]
+            if missing:
+                raise InputError(self._missing_message(missing))
+
+    def _missing_message(self, missing: list[str]) -> str:
+        shown = ", ".join(self.columns[:30]) + (" ..." if len(self.columns) > 30 else "")
+        message = f"{self.path}: no column(s) {', '.join(missing)}; the table has: {shown}"
+        if self.format == "csv":
+            message += (f" (split on {_name(self.sep)}, {self.sep_reason}); if that is the wrong delimiter, "
+                        f"pass --sep (e.g. --sep ';' or --sep $'\\t')")
+        return message
+
+    # ---------------------------------------------------------------- opening and the header
+
+    def _open_binary(self) -> tuple[Any, Any]:
+        try:
+            raw = self.path.open("rb")
+        except OSError as exc:
+            raise InputError(f"cannot read {self.path}: {exc.strerror}") from None
+        if self.path.suffix.lower() == ".gz":
+            return raw, gzip.GzipFile(fileobj=raw)
+        return raw, raw
+
+    def _header(self) -> list[str] | None:
+        if self.format == "parquet":
+            import pyarrow.parquet as pq
+
+            try:
+                names = list(pq.ParquetFile(self.path).schema_arrow.names)
+            except Exception as exc:
+                raise InputError(f"{self.path} is not a readable Parquet file ({exc})") from None
+            self.empty = self.size == 0
+            return names
+        if self.format == "jsonl":
+            return self._check_jsonl_sample()
+        return self._csv_header()
+
+    def _csv_header(self) -> list[str] | None:
+        raw, stream = self._open_binary()
+        try:
+            lines = _Lines(stream)
+            first = None
+            while first is None:
+                lines.start_record()
+                try:
+                    taken = lines.take()
+                except _TooLong:
+                    raise InputError(f"{self.path}: the header line is longer than {MAX_RECORD_BYTES:,} bytes; is it a CSV file?") from None
+                except _Unreadable as exc:
+                    raise InputError(f"{self.path}: cannot read it ({exc}); is it a complete, uncorrupted file?") from None
+                if taken is None:
+                    self.empty = True  # nothing but blank lines: an empty table
+                    return None
+                if taken[1].strip():
+                    first = taken[1]
+        finally:
+            raw.close()
+        header_line, valid = _decode(first)
+        if "\x00" in header_line or not valid:
+            raise InputError(f"{self.path}: the header line is not UTF-8 text (binary data?); give a CSV file with a header line")
+        if self.sep is None:
+            if self.path.name.lower().endswith((".tsv", ".tsv.gz")):
+                self.sep, self.sep_reason = "\t", "from the .tsv name"
+            else:
+                self.sep, self.sep_reason = delimiter_from_header(header_line)
+        elif len(self.sep) != 1:
+            raise InputError(f"--sep must be one character, not {self.sep!r}")
+        raw, stream = self._open_binary()
+        try:
+            for line, fields, problem in csv_records(stream, self.sep):
+                if problem:
+                    raise InputError(f"{self.path}: the header (line {line}) cannot be read: {problem}")
+                return [name.strip() for name in fields]
+        finally:
+            raw.close()
+        self.empty = True
+        return None
+
+    def _check_jsonl_sample(self) -> None:
+        """JSON Lines has no header: a record lacking a column is an error row, like any other.
+        Only when no record in the first lines has any text column is it refused up front
+        (a wrong --text-column would otherwise make every row an error)."""
+        raw, stream = self._open_binary()
+        seen: dict[str, None] = {}
+        parsed = records = 0
+        try:
+            lines = _Lines(stream)
+            while records < 200:
+                lines.start_record()
+                try:
+                    taken = lines.take()
+                except _TooLong:
+                    lines.resynchronise()
+                    records += 1
+                    continue
+                except _Unreadable as exc:
+                    raise InputError(f"{self.path}: cannot read it ({exc}); is it a complete, uncorrupted file?") from None
+                if taken is None:
+                    break
+                if not taken[1].strip():
+                    continue
+                records += 1
+                try:
+                    record = json.loads(taken[1])
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(record, dict):
+                    parsed += 1
+                    if any(c in record for c in self.options.text_columns):
+                        return None
+                    seen.update(dict.fromkeys(list(record)[:30]))
+        finally:
+            raw.close()
+        if records == 0:
+            self.empty = True
+            return None
+        if parsed == 0:
+            raise InputError(f"{self.path}: none of its first {records} line(s) is a JSON object; is it JSON Lines (one object a line)?")
+        raise InputError(
+            f"{self.path}: no record in its first {records} line(s) has the field(s) {', '.join(self.options.text_columns)}; "
+            f"fields seen: {', '.join(seen) or 'none'}"
+        )
+
+    def _parquet_rows(self) -> int:
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.ParquetFile(self.path).metadata.num_rows
+        except Exception as exc:
+            raise InputError(f"{self.path} is not a readable Parquet file ({exc})") from None
+
+    # ---------------------------------------------------------------- chunks
+
+    def records(self) -> Iterator[tuple[Record, int]]:
+        """Every data record, with the input position after it (for progress)."""
+        if self.empty:
+            return iter(())
+        return {"csv": self._csv_records, "jsonl": self._jsonl_records, "parquet": self._parquet_records}[self.format]()
+
+    def chunks(self) -> Iterator[Chunk]:
+        batch: list[Record] = []
+        index, first_row, position = 0, 1, 0
+        for record, position in self.records():
+            batch.append(record)
+            if len(batch) == self.options.batch_size:
+                yield self._chunk(index, first_row, batch, position)
+                index, first_row, batch = index + 1, first_row + len(batch), []
+        if batch:
+            yield self._chunk(index, first_row, batch, position)
+
+    def _chunk(self, index: int, first_row: int, batch: list[Record], position: int) -> Chunk:
+        texts: list[Any] = []
+        problems: list[str | None] = []
+        for record in batch:
+            problem = record.problem
+            text = None
+            if problem is None:
+                text, problem = self._text(record.cells)
+            texts.append(text if problem is None else None)
+            problems.append(problem)
+        if self.options.id_column:
+            ids = [_cell(r.cells.get(self.options.id_column)) for r in batch]
+        else:
+            ids = [str(first_row + i) for i in range(len(batch))]
+        # carried columns become text, so every chunk (and every format) has one schema
+        kept = {c: [_cell(r.cells.get(c)) for r in batch] for c in self.options.keep_columns}
+        return Chunk(index, first_row, ids, texts, problems, kept, position, [r.line for r in batch])
+
+    def _text(self, cells: dict[str, Any]) -> tuple[str | None, str | None]:
+        parts = []
+        for column in self.options.text_columns:
+            value = cells.get(column)
+            if value is None:
+                continue
+            if isinstance(value, bytes):
+                try:
+                    value = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    return None, f"undecodable bytes in {column}: not valid UTF-8"
+            if isinstance(value, (dict, list)):
+                return None, f"{column} holds a JSON {'object' if isinstance(value, dict) else 'array'}, not text"
+            value = value if isinstance(value, str) else str(value)
+            if value.strip():
+                parts.append(value)
+        return "\n".join(parts), None
+
+    def _csv_records(self) -> Iterator[tuple[Record, int]]:
+        raw, stream = self._open_binary()
+        expected = len(self.columns)
+        positions = {name: self.columns.index(name) for name in self.wanted}
+        try:
+            records = csv_records(stream, self.sep)
+            next(records)  # the header, checked in __init__
+            for line, fields, problem in records:
+                if problem is None and len(fields) != expected:
+                    problem = f"malformed CSV row: {len(fields)} field(s), the header has {expected}"
+                if problem is None:
+                    cells = {name: fields[i] for name, i in positions.items()}
+                else:  # an error row still carries what could be read (its id, above all)
+                    cells = {name: fields[i] for name, i in positions.items() if fields and i < len(fields)}
+                yield Record(line, cells, problem), raw.tell()
+        except InputError as exc:
+            raise InputError(f"{self.path}: {exc}") from None
+        finally:
+            raw.close()
+
+    def _jsonl_records(self) -> Iterator[tuple[Record, int]]:
+        raw, stream = self._open_binary()
+        lines = _Lines(stream)
+        try:
+            while True:
+                lines.start_record()
+                try:
+                    taken = lines.take()
+                except _TooLong:
+                    start = lines.start_line()
+                    lines.resynchronise()
+                    yield Record(start, {}, f"line longer than {MAX_RECORD_BYTES:,} bytes"), raw.tell()
+                    continue
+                except _Unreadable as exc:
+                    raise InputError(f"{self.path}: cannot be read past line {lines.next_line} ({exc}); is it a complete, uncorrupted file?") from None
+                if taken is None:
+                    return
+                number, data = taken
+                if not data.strip():
+                    continue
+                yield Record(number, *_json_record(data, self.wanted, self.options.text_columns)), raw.tell()
+        finally:
+            raw.close()
+
+    def _parquet_records(self) -> Iterator[tuple[Record, int]]:
+        import pyarrow.parquet as pq
+
+        done = 0
+        try:
+            batches = pq.ParquetFile(self.path).iter_batches(batch_size=self.options.batch_size, columns=self.wanted)
+            for batch in batches:
+                columns = {name: batch.column(name).to_pylist() for name in self.wanted}
+                for i in range(batch.num_rows):
+                    done += 1
+                    yield Record(done, {name: values[i] for name, values in columns.items()}), done
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"{self.path}: the Parquet file cannot be read past row {done} ({exc}); is it complete?") from None
+
+
+def _json_record(data: bytes, wanted: list[str], text_columns: list[str]) -> tuple[dict[str, Any], str | None]:
+    line, valid = _decode(data)
+    if not valid:
+        return {}, "undecodable bytes: this line is not valid UTF-8"
+    if "\x00" in line:
+        return {}, "binary data (NUL byte) in this line"
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {}, f"invalid JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:
+        return {}, "invalid JSON: nested too deeply"
+    if not isinstance(record, dict):
+        return {}, "the JSON line is not an object"
+    if not any(c in record for c in text_columns):
+        return {}, f"no field {' or '.join(text_columns)} in this record"
+    return {c: record.get(c) for c in wanted}, None
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value if isinstance(value, str) else str(value)
+
+
+# ============================================================================ writing
+
+
+class TableWriter:
+    """Appends Arrow tables to one CSV, JSONL or Parquet file (gzip for .gz names).
+
+    ``schema`` is written even when no table is: an empty input gives an empty output that
+    still has its header (CSV) or schema (Parquet)."""
+
+    def __init__(self, path: Path, fmt: str, gz: bool, schema: Any):
+        self.path, self.fmt, self.gz, self.schema = path, fmt, gz, schema
+        self._writer: Any = None
+        self._handle: Any = None
+
+    def _stream(self) -> Any:
+        handle = self.path.open("wb")
+        self._handle = handle
+        return gzip.GzipFile(fileobj=handle, mode="wb", mtime=0) if self.gz else handle
+
+    def write(self, table: Any) -> None:
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        if self.fmt == "parquet":
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.path, table.schema)
+            self._writer.write_table(table)
+        elif self.fmt == "csv":
+            if self._writer is None:
+                self._stream_obj = self._stream()
+                self._writer = pacsv.CSVWriter(self._stream_obj, table.schema)
+            self._writer.write_table(table)
+        else:
+            if self._writer is None:
+                self._writer = self._stream()
+            lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in table.to_pylist())
+            self._writer.write(lines.encode("utf-8"))
+
+    def close(self) -> None:
+        if self._writer is None and self.schema is not None:
+            self.write(self.schema.empty_table())
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self.fmt == "csv" and getattr(self, "_stream_obj", None) is not None and self._stream_obj is not self._handle:
+            self._stream_obj.close()
+        if self._handle is not None and not self._handle.closed:
+            self._handle.close()
