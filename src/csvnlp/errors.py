@@ -19,6 +19,9 @@ class ExitStatus(IntEnum):
     BAD_MODEL = 4  # model bundle missing, corrupt, tampered or made with other library versions
     INVALID_CORPUS = 5  # corpus file has problems (``corpus validate``)
     EXISTS = 6  # refusing to overwrite an existing output without --force
+    # issue 13 (documents): the two document problems a user fixes with another tool
+    NO_TEXT_LAYER = 7  # a PDF with no text layer (a scan): run OCR first
+    ENCRYPTED = 8  # a password-protected PDF or Word file: save an unprotected copy
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -48,3 +51,18 @@ class ReportFormatError(CsvnlpError):
 
 class OutputExistsError(CsvnlpError):
     exit_status = ExitStatus.EXISTS
+
+
+# ---- issue 13: documents (PDF/DOCX) -------------------------------------------------------
+
+
+class NoTextLayerError(InputError):
+    """A PDF whose pages are images (a scan): nothing to read without OCR."""
+
+    exit_status = ExitStatus.NO_TEXT_LAYER
+
+
+class EncryptedDocumentError(InputError):
+    """A PDF or Word file that needs a password to open."""
+
+    exit_status = ExitStatus.ENCRYPTED
