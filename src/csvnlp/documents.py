@@ -128,6 +128,8 @@ def sniff_kind(data: bytes, source: str = "the input") -> str:
                 f"{source} is a password-protected Office file; open it in Word and save a copy without a password"
             )
         raise InputError(f"{source} is a legacy Word .doc (or other OLE2) file; save it as .docx or PDF")
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{source} is binary data, neither PDF, DOCX nor text; give PDF, Word (.docx) or UTF-8 text files")
     return "text"
 
 
