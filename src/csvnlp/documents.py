@@ -83,8 +83,6 @@ def read_document(path: Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> Document:
                 "split it, or extract its text and give that"
             )
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"no such file: {source}") from None
     except OSError as exc:
         raise InputError(f"cannot read {source}: {exc.strerror}") from None
     return document_from_bytes(data, source, max_bytes)
