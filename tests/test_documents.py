@@ -179,3 +179,17 @@ def test_classify_corrupt_and_oversize_files_exit_3(cli, files, tmp_path):
         result = cli("classify", "--file", str(path), "--model", str(SHIPPED_MODEL))
         assert result.exit_code == ExitStatus.BAD_INPUT, result.stderr
         assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def test_documents_long_proposal_is_classified_whole_up_to_the_document_limit(tmp_path):
+    from csvnlp.documents import MAX_DOCUMENT_CHARS
+    from csvnlp.inputs import MAX_TEXT_CHARS
+
+    paragraph = "The cluster pools suppliers and trains workers in the region. " * 20
+    long_text = "\n\n".join(f"## Part {i}\n\n{paragraph}" for i in range(MAX_TEXT_CHARS // len(paragraph) + 5))
+    assert MAX_TEXT_CHARS < len(long_text) < MAX_DOCUMENT_CHARS
+    document = read_document(_write(tmp_path / "long.md", long_text))
+    assert document.text == long_text and len(document.sections) > 100
+    too_long = "word " * (MAX_DOCUMENT_CHARS // 5 + 10)
+    with pytest.raises(InputError, match="split the document"):
+        read_document(_write(tmp_path / "huge.txt", too_long))

@@ -163,3 +163,15 @@ def test_tag_folder_output_inside_the_folder_is_not_read_back(tmp_path, submissi
     assert FolderReader(copy, 5, exclude=[copy / "tagged.csv", copy / "tagged.csv.errors.jsonl"]).files == [
         p for p in FolderReader(copy, 5).files if p.name not in ("tagged.csv", "tagged.csv.errors.jsonl")
     ]
+
+
+def test_tag_folder_long_document_is_tagged_not_refused(tmp_path):
+    """A document may hold more text than a table cell (documents.MAX_DOCUMENT_CHARS)."""
+    from csvnlp.inputs import MAX_TEXT_CHARS
+
+    folder = tmp_path / "long"
+    folder.mkdir()
+    paragraph = "The regional cluster pools suppliers, shares logistics and trains workers for its SMEs. " * 20
+    (folder / "long.md").write_text("\n\n".join([paragraph] * (MAX_TEXT_CHARS // len(paragraph) + 3)), encoding="utf-8")
+    table, summary = _tag(folder, tmp_path / "t.csv")
+    assert summary.errors == 0 and table.loc[0, "status"] in ("ok", "uncertain") and table.loc[0, "language"] == "en"

@@ -196,12 +196,12 @@ def classify(
     # issue 13: files and standard input may be PDF or DOCX (sniffed by content, documents.py);
     # each text's language is checked before the model sees it (language.py), and a document
     # with sections reports which of them drove its levels (sections.py).
-    from csvnlp.documents import Document, document_from_bytes, read_document
+    from csvnlp.documents import MAX_DOCUMENT_BYTES, Document, document_from_bytes, read_document
     from csvnlp.inputs import checked_text
 
     inputs: list[tuple[str, Document]] = []
-    if text == "-":
-        inputs.append(("<stdin>", run(lambda: document_from_bytes(sys.stdin.buffer.read(), "standard input"))))
+    if text == "-":  # one byte over the limit is enough to refuse an over-size input
+        inputs.append(("<stdin>", run(lambda: document_from_bytes(sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1), "standard input"))))
     elif text is not None:
         inputs.append(("<argument>", Document("the text argument", "text", run(lambda: checked_text(text, "the text argument")))))
     for path in files:

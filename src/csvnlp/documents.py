@@ -35,9 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from csvnlp.errors import EncryptedDocumentError, InputError, NoTextLayerError
-from csvnlp.inputs import checked_text, decode_bytes
+from csvnlp.inputs import MAX_TEXT_CHARS, checked_text, decode_bytes, text_problem
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # 20 MiB: far above a proposal's text, below a scan batch
+# A document may hold more text than one pasted description (MAX_TEXT_CHARS): a 150-page
+# proposal is classified whole. Kept below spaCy's default max_length (1,000,000).
+MAX_DOCUMENT_CHARS = 500_000
 MARGIN = 0.08  # top/bottom share of the page height where running headers and footers live
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PAGE_NUMBER = re.compile(r"^(page|p\.|seite|pagina|strona)?\s*[-–]?\s*(\d{1,4}|[ivxlc]{1,7})\s*([-–]|(/|of|von|de|z)\s*\d{1,4})?\s*$", re.I)
@@ -101,11 +104,21 @@ def document_from_bytes(data: bytes, source: str, max_bytes: int = MAX_DOCUMENT_
     elif kind == "docx":
         document = _read_docx(data, source)
     else:
-        text = checked_text(decode_bytes(data, source), source)
+        text = decode_bytes(data, source)
         document = Document(source, "text", text, sections=text_sections(text))
     document.size_bytes = len(data)
-    document.text = checked_text(document.text, source)
+    document.text = checked_document_text(document.text, source)
     return document
+
+
+def checked_document_text(text: str, source: str) -> str:
+    """``inputs.checked_text`` with the longer limit of a document."""
+    problem = text_problem(text[:MAX_TEXT_CHARS])
+    if problem is None and len(text) > MAX_DOCUMENT_CHARS:
+        problem = f"a document text of {len(text):,} characters is longer than {MAX_DOCUMENT_CHARS:,}; split the document"
+    if problem:
+        raise InputError(f"{source}: {problem}; give a project description to classify")
+    return text
 
 
 def sniff_kind(data: bytes, source: str = "the input") -> str:

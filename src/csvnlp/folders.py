@@ -92,12 +92,15 @@ class FolderReader:
             )
 
 
-def resolve_documents(texts: Sequence[Any], problems: Sequence[str | None]) -> tuple[list[Any], list[str | None]]:
+def resolve_documents(texts: Sequence[Any], problems: Sequence[str | None]) -> tuple[list[Any], list[str | None], list[bool]]:
     """Texts with each document marker replaced by the file's extracted text; a file that
-    cannot be read gets a reason in ``problems`` instead (its row becomes an error row)."""
+    cannot be read gets a reason in ``problems`` instead (its row becomes an error row). The
+    third list says which texts are documents, already checked by ``read_document`` (which
+    allows a document more text than a table cell)."""
     from csvnlp.documents import read_document
 
     texts, problems = list(texts), list(problems)
+    documents = [isinstance(t, str) and t.startswith(DOCUMENT_MARK) for t in texts]
     for i, text in enumerate(texts):
         if not (isinstance(text, str) and text.startswith(DOCUMENT_MARK)):
             continue
@@ -108,7 +111,7 @@ def resolve_documents(texts: Sequence[Any], problems: Sequence[str | None]) -> t
             texts[i], problems[i] = None, problems[i] or _without_path(str(exc), path)
         except Exception as exc:  # a parser bug on one odd file must not end the run
             texts[i], problems[i] = None, problems[i] or f"could not read the file ({type(exc).__name__}: {exc})"
-    return texts, problems
+    return texts, problems, documents
 
 
 def _without_path(message: str, path: Path) -> str:

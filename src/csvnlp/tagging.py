@@ -347,8 +347,8 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
     from csvnlp.folders import resolve_documents
     from csvnlp.language import classify_in_supported_languages
 
-    texts, problems = resolve_documents(chunk.texts, chunk.problems)
-    reasons = [problems[i] or text_problem(texts[i]) for i in range(n)]
+    texts, problems, documents = resolve_documents(chunk.texts, chunk.problems)
+    reasons = [problems[i] or (None if documents[i] else text_problem(texts[i])) for i in range(n)]
     good = [i for i in range(n) if reasons[i] is None]
     # issue 13: texts in a language the model cannot read get status=unsupported_language, no level
     results = classify_in_supported_languages(bundle, [texts[i] for i in good], entities=entities) if good else []
