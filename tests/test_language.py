@@ -56,3 +56,10 @@ def test_classify_cli_reports_unsupported_language_with_its_code(cli):
     assert out["status"] == "unsupported_language" and out["language"] == "fr" and out["predicted"] == []
     shown = cli("classify", SAMPLES["fr"], "--model", str(SHIPPED_MODEL)).stdout
     assert "unsupported_language" in shown and "(fr)" in shown
+
+
+def test_language_of_a_long_text_is_read_beyond_its_first_lines():
+    # an English title page over a Polish body: the sample includes the middle of the text
+    text = "Cluster collaboration in agri-food value chains\n\n" + (SAMPLES["pl"] + " ") * 30
+    guess, ok = supported_check(text, ("en",))
+    assert guess.code == "pl" and not ok

@@ -28,7 +28,10 @@ CANDIDATES = (
 )
 MAX_SUPPORTED_SHARE = 0.2  # below this probability of a supported language, a text is unsupported
 MIN_GUESS_PROBABILITY = 0.2  # ...if the other language is itself this likely (short English phrases score low everywhere)
-SAMPLE_CHARS = 5000  # a long document's language is read from its first pages
+# A long text's language is read from 500 characters: its first 250 and 250 from its middle (so
+# an English title over a Polish body reads as Polish). py3langid's cost grows with the length
+# (~1,000 texts/s at 1,600 characters whole, ~3,000/s sampled); its answer on 80 words is settled.
+SAMPLE_CHARS = 500
 UNDETERMINED = "und"  # ISO 639-2 code for a text without enough letters to tell
 UNSUPPORTED = "unsupported_language"
 
@@ -53,7 +56,9 @@ def _identifier() -> Any:
 
 def rank_languages(text: str) -> list[tuple[str, float]]:
     """(code, probability) for every candidate language, most likely first."""
-    sample = text[:SAMPLE_CHARS]
+    half = SAMPLE_CHARS // 2
+    middle = len(text) // 2
+    sample = text if len(text) <= SAMPLE_CHARS else text[:half] + "\n" + text[middle : middle + half]
     if sum(ch.isalpha() for ch in sample) < 3:
         return [(UNDETERMINED, 1.0)]
     return [(code, float(p)) for code, p in _identifier().rank(sample)]
