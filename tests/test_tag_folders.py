@@ -175,3 +175,11 @@ def test_tag_folder_long_document_is_tagged_not_refused(tmp_path):
     (folder / "long.md").write_text("\n\n".join([paragraph] * (MAX_TEXT_CHARS // len(paragraph) + 3)), encoding="utf-8")
     table, summary = _tag(folder, tmp_path / "t.csv")
     assert summary.errors == 0 and table.loc[0, "status"] in ("ok", "uncertain") and table.loc[0, "language"] == "en"
+
+
+@pytest.mark.slow
+def test_tag_folder_dask_engine_equals_local(tmp_path, submissions):
+    pytest.importorskip("distributed")
+    local, _ = _tag(submissions, tmp_path / "local.csv")
+    dask, _ = _tag(submissions, tmp_path / "dask.csv", engine="dask", jobs=2)
+    pd.testing.assert_frame_equal(local, dask)
