@@ -63,3 +63,20 @@ def test_language_of_a_long_text_is_read_beyond_its_first_lines():
     text = "Cluster collaboration in agri-food value chains\n\n" + (SAMPLES["pl"] + " ") * 30
     guess, ok = supported_check(text, ("en",))
     assert guess.code == "pl" and not ok
+
+
+def test_language_model_loads_from_the_package_without_network(monkeypatch):
+    import socket
+
+    from csvnlp import language
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the language detector tried to open a network connection")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    language._identifier.cache_clear()
+    try:
+        assert detect_language(SAMPLES["de"]).code == "de"
+    finally:
+        language._identifier.cache_clear()

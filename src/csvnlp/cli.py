@@ -253,9 +253,10 @@ def tag(
     """Tag every row of a funding database export with CSV levels and entity names.
 
     Streams in chunks, in parallel, and can resume after a kill. One output row per input
-    row, in input order, with columns: id, status (ok / uncertain / error), predicted
-    (level keys joined by ';'), p_products_markets, p_value_chain, p_cluster_development,
-    clusters, programmes (distinct names joined by ';'), error (the reason for status=error),
+    row, in input order, with columns: id, status (ok / uncertain / unsupported_language /
+    error), predicted (level keys joined by ';'), p_products_markets, p_value_chain,
+    p_cluster_development, clusters, programmes (distinct names joined by ';'), language (the
+    detected ISO 639-1 code), error (the reason for status=error),
     then any --keep-columns. Rows that cannot be tagged are also listed in
     OUTPUT.errors.jsonl (row number, id, reason).
 
