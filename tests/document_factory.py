@@ -154,3 +154,23 @@ def make_proposal_docx(path: Path, sections: list[tuple[str, str]] = PROPOSAL_SE
                 grid.cell(r, k).text = value
     document.save(str(path))
     return path
+
+
+CONSORTIUM = [["Partner", "Country", "Role"], ["Basque Food Cluster", "Spain", "Coordinator"],
+              ["University of Turin", "Italy", "Research partner"], ["Agri SME network", "Poland", "Pilot sites"]]
+
+
+def make_table_pdf(path: Path, rows: list[list[str]] = CONSORTIUM) -> Path:
+    """A page with a heading, a paragraph, a consortium table and a closing paragraph."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
+
+    styles = getSampleStyleSheet()
+    SimpleDocTemplate(str(path), pagesize=A4, invariant=1).build([
+        Paragraph("Consortium", styles["Heading1"]),
+        Paragraph("The consortium brings together clusters, universities and SMEs from three regions.", styles["Normal"]),
+        Spacer(1, 12), Table(rows), Spacer(1, 12),
+        Paragraph("Each partner leads one work package.", styles["Normal"]),
+    ])
+    return path

@@ -15,7 +15,7 @@ from csvnlp.errors import EncryptedDocumentError, ExitStatus, InputError, NoText
 from conftest import SHIPPED_MODEL
 from document_factory import (
     FOOTER, HEADER, PROPOSAL_SECTIONS, make_encrypted_pdf, make_proposal_docx, make_proposal_pdf,
-    make_scanned_pdf, proposal_text,
+    make_scanned_pdf, make_table_pdf, proposal_text,
 )
 
 LEFT = "Left column: the cluster shares suppliers among its member firms and pools their purchasing of packaging."
@@ -73,6 +73,15 @@ def test_documents_docx_headings_become_sections_and_tables_rows(files):
     assert HEADER not in document.text  # headers/footers are outside the body
     table = read_document(files["docx_table"]).text
     assert "Partner | Role\nAgri cluster | Coordinator\nUniversity | Research" in table
+
+
+def test_documents_pdf_table_rows_read_as_rows_in_place(tmp_path):
+    text = read_document(make_table_pdf(tmp_path / "table.pdf")).text
+    rows = [line for line in text.splitlines() if " | " in line]
+    # pdfminer may glue two close cells into one line; a row never mixes with another row
+    assert "University of Turin | Italy | Research partner" in rows
+    assert [next(i for i, r in enumerate(rows) if name in r) for name in ("Basque", "Turin", "Agri")] == [1, 2, 3]
+    assert text.index("three regions.") < text.index("Basque") < text.index("Agri SME") < text.index("Each partner leads")
 
 
 def test_documents_kind_is_sniffed_from_content_not_the_name(files, tmp_path):

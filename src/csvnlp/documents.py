@@ -14,6 +14,8 @@ PDF text comes from pdfminer.six's layout analysis, then:
   on at least half the pages is dropped, and so is a page number alone in a margin;
 - de-hyphenation: ``collabo-`` + ``ration`` at a line end becomes ``collaboration``, unless
   the hyphenated word appears elsewhere in the document (``long-term`` stays ``long-term``);
+- tables: cells on one baseline in separate text boxes become one line, ``cell | cell``
+  (pdfminer may already have glued two close cells into one line);
 - headings: lines set in a larger font than the body text start a new section.
 DOCX text comes from python-docx, paragraphs and tables in body order; ``Heading``/``Title``
 styles start sections; each table row becomes one line, cells joined by `` | `` (repeated
@@ -190,7 +192,7 @@ def _read_pdf(data: bytes, source: str) -> Document:
                     lines.append(_Line(text, statistics.median(sizes) if sizes else 0.0, page.height - line.y1))
                 if lines:
                     boxes.append(_Box(lines, element.x0, element.x1, page.height - element.y1, page.height - element.y0))
-            pages.append(_reading_order(boxes, page.width))
+            pages.append(_reading_order(_table_rows(boxes), page.width))
             page_heights.append(page.height)
     except PDFPasswordIncorrect:
         raise EncryptedDocumentError(f"{source} is a password-protected PDF; save a copy without a password (or print it to PDF) and give that") from None
@@ -207,6 +209,35 @@ def _read_pdf(data: bytes, source: str) -> Document:
     sections = _pdf_sections(pages)
     text = "\n\n".join(part for s in sections for part in ((s.heading, s.text) if s.heading else (s.text,)) if part)
     return Document(source, "pdf", text, sections=[s for s in sections if s.text], pages=len(pages))
+
+
+def _table_rows(boxes: list[_Box]) -> list[_Box]:
+    """Cells of a table row, one line each in separate boxes on one baseline, become one
+    line 'cell | cell | cell', so rows read as rows (not column by column)."""
+    small = [b for b in boxes if len(b.lines) <= 2]
+    pieces = [(line, box) for box in small for line in box.lines]
+    rows: list[list[tuple[_Line, _Box]]] = []
+    for line, box in sorted(pieces, key=lambda p: p[0].top):
+        if rows and abs(rows[-1][0][0].top - line.top) <= 2.0:
+            rows[-1].append((line, box))
+        else:
+            rows.append([(line, box)])
+    joined: dict[int, None] = {}
+    new: list[_Box] = []
+    for row in rows:
+        if len({id(box) for _, box in row}) < 2:
+            continue
+        row.sort(key=lambda p: p[1].x0)
+        for line, box in row:
+            box.lines = [other for other in box.lines if other is not line]
+            joined[id(box)] = None
+        text = " | ".join(line.text for line, _ in row)
+        size = statistics.median(line.size for line, _ in row)
+        new.append(_Box([_Line(text, size, row[0][0].top)], min(b.x0 for _, b in row), max(b.x1 for _, b in row),
+                        min(l.top for l, _ in row), max(b.bottom for _, b in row)))
+    if not new:
+        return boxes
+    return [b for b in boxes if b.lines] + new
 
 
 def _reading_order(boxes: list[_Box], width: float) -> list[_Box]:
