@@ -80,3 +80,13 @@ def test_language_model_loads_from_the_package_without_network(monkeypatch):
         assert detect_language(SAMPLES["de"]).code == "de"
     finally:
         language._identifier.cache_clear()
+
+
+def test_language_fast_path_takes_english_prose_only():
+    from csvnlp.language import plainly_english
+
+    assert plainly_english("The project will support SMEs in the region to develop new products and to access markets.")
+    assert not plainly_english(SAMPLES["de"]) and not plainly_english(SAMPLES["pl"])
+    assert not plainly_english("De gemeente is in de regio actief met het project voor de haven.")  # Dutch 'de', 'in', 'is'
+    assert not plainly_english("POWIAT BEŁCHATOWSKI / POWIATOWY URZĄD PRACY W BEŁCHATOWIE to be")  # non-ASCII words
+    assert not plainly_english("Ceramic Crafts")  # too short: the detector decides
