@@ -183,3 +183,20 @@ def test_tag_folder_dask_engine_equals_local(tmp_path, submissions):
     local, _ = _tag(submissions, tmp_path / "local.csv")
     dask, _ = _tag(submissions, tmp_path / "dask.csv", engine="dask", jobs=2)
     pd.testing.assert_frame_equal(local, dask)
+
+
+def test_tag_table_cell_never_makes_csvnlp_open_a_file(tmp_path):
+    """Only FolderReader's rows are documents: a cell holding a path (or a path behind a NUL
+    mark) is text, never a file to read."""
+    secret = tmp_path / "x1.txt"
+    secret.write_text(GERMAN, encoding="utf-8")
+    table = tmp_path / "cells.jsonl"
+    rows = [{"id": "path", "text": str(secret)}, {"id": "marked", "text": "\x00document" + str(secret)},
+            {"id": "old-mark", "text": "\x00document:" + str(secret)}]
+    table.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "cells.csv"
+    tag_table(table, out, TagOptions(text_columns=["text"], id_column="id"), SHIPPED_MODEL)
+    tagged = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("id")
+    assert tagged.loc["path", "language"] != "de"
+    assert tagged.loc["marked", "status"] == tagged.loc["old-mark", "status"] == "error"
+    assert "binary" in tagged.loc["marked", "error"]

@@ -2,9 +2,11 @@
 
 ``FolderReader`` has the interface ``tagging.tag_table`` uses from ``TableReader`` (``size``,
 ``chunks()``), so a folder gets the same chunks, workers, part files, ``--resume``, error
-rows and progress bar as a table. The reader only lists files: a row's text is a marker
-holding the file's path (``DOCUMENT_MARK``), and ``resolve_documents`` extracts it in the
-worker that tags the chunk, so PDF parsing runs in parallel. A file that cannot be read (a
+rows and progress bar as a table. The reader only lists files: a row's text is the file's
+path and its ``problems`` entry is ``DOCUMENT_MARK`` (a value no table reader produces, so a
+table cell can never make csvnlp open a file), and ``resolve_documents`` extracts the text in
+the worker that tags the chunk, so PDF parsing runs in parallel (on Dask too: the mark
+travels in the staged ``_problem`` column). A file that cannot be read (a
 scan, a password, a corrupt or over-size file, a picture, anything not PDF/DOCX/text) becomes
 an error row with the reason; it never ends the run.
 
@@ -24,7 +26,7 @@ from typing import Any, Iterator, Sequence
 
 from csvnlp.errors import InputError
 
-DOCUMENT_MARK = "\x00document:"  # a row's text is this + the file's absolute path
+DOCUMENT_MARK = "\x00document"  # in a row's ``problems`` slot: its text is a file's absolute path
 DOCUMENTS_PER_CHUNK = 16  # default --batch-size for folders: documents are ~100x a table row's work
 
 
@@ -87,30 +89,29 @@ class FolderReader:
             yield Chunk(
                 index=index, first_row=begin + 1,
                 ids=[p.relative_to(self.root).as_posix() for p in files],
-                texts=[DOCUMENT_MARK + str(p.resolve()) for p in files],
-                problems=[None] * len(files), kept={}, position=position,
+                texts=[str(p.resolve()) for p in files],
+                problems=[DOCUMENT_MARK] * len(files), kept={}, position=position,
             )
 
 
 def resolve_documents(texts: Sequence[Any], problems: Sequence[str | None]) -> tuple[list[Any], list[str | None], list[bool]]:
-    """Texts with each document marker replaced by the file's extracted text; a file that
-    cannot be read gets a reason in ``problems`` instead (its row becomes an error row). The
-    third list says which texts are documents, already checked by ``read_document`` (which
-    allows a document more text than a table cell)."""
+    """For each row marked ``DOCUMENT_MARK``, the file's extracted text in place of its path
+    and no problem, or, for a file that cannot be read, the reason (an error row). The third
+    list says which rows are documents, already checked by ``read_document`` (which allows a
+    document more text than a table cell). Other rows are returned as they are."""
     from csvnlp.documents import read_document
 
     texts, problems = list(texts), list(problems)
-    documents = [isinstance(t, str) and t.startswith(DOCUMENT_MARK) for t in texts]
-    for i, text in enumerate(texts):
-        if not (isinstance(text, str) and text.startswith(DOCUMENT_MARK)):
-            continue
-        path = Path(text[len(DOCUMENT_MARK):])
+    documents = [problem == DOCUMENT_MARK for problem in problems]
+    for i in (i for i, is_document in enumerate(documents) if is_document):
+        path = Path(texts[i])
+        problems[i] = None
         try:
             texts[i] = read_document(path).text
         except InputError as exc:
-            texts[i], problems[i] = None, problems[i] or _without_path(str(exc), path)
+            texts[i], problems[i] = None, _without_path(str(exc), path)
         except Exception as exc:  # a parser bug on one odd file must not end the run
-            texts[i], problems[i] = None, problems[i] or f"could not read the file ({type(exc).__name__}: {exc})"
+            texts[i], problems[i] = None, f"could not read the file ({type(exc).__name__}: {exc})"
     return texts, problems, documents
 
 
