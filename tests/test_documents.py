@@ -202,3 +202,31 @@ def test_documents_long_proposal_is_classified_whole_up_to_the_document_limit(tm
     too_long = "word " * (MAX_DOCUMENT_CHARS // 5 + 10)
     with pytest.raises(InputError, match="split the document"):
         read_document(_write(tmp_path / "huge.txt", too_long))
+
+
+def test_documents_section_names_in_body_type_are_headings(tmp_path):
+    """Templates often set headings in bold body type: a line holding only a usual section name
+    ('1. Summary') still starts a section, in PDF and DOCX alike."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas as pdfcanvas
+
+    path = tmp_path / "plain.pdf"
+    c = pdfcanvas.Canvas(str(path), pagesize=A4, invariant=1)
+    y = 780
+    for line in ["1. Summary", "The cluster pools suppliers for its member firms.", "2. Objectives",
+                 "Train sixty workers in resource-efficient production.", "Summary of costs is in the annex."]:
+        c.setFont("Helvetica-Bold" if line[0].isdigit() else "Helvetica", 11)
+        c.drawString(50, y, line)
+        y -= 40
+    c.save()
+    sections = read_document(path).sections
+    assert [s.heading for s in sections] == ["1. Summary", "2. Objectives"]
+    assert sections[1].text.endswith("Summary of costs is in the annex.")  # a sentence, not a heading
+    import docx
+
+    word = docx.Document()
+    for heading, body in (("Summary", "We pool suppliers."), ("Objectives", "We train workers.")):
+        word.add_paragraph(heading).runs[0].bold = True
+        word.add_paragraph(body)
+    word.save(str(tmp_path / "plain.docx"))
+    assert [s.heading for s in read_document(tmp_path / "plain.docx").sections] == ["Summary", "Objectives"]

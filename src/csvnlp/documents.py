@@ -16,7 +16,8 @@ PDF text comes from pdfminer.six's layout analysis, then:
   the hyphenated word appears elsewhere in the document (``long-term`` stays ``long-term``);
 - tables: cells on one baseline in separate text boxes become one line, ``cell | cell``
   (pdfminer may already have glued two close cells into one line);
-- headings: lines set in a larger font than the body text start a new section.
+- headings: lines set in a larger font than the body text, or holding only a usual section
+  name ("2. Objectives"), start a new section.
 DOCX text comes from python-docx, paragraphs and tables in body order; ``Heading``/``Title``
 styles start sections; each table row becomes one line, cells joined by `` | `` (repeated
 cells of merged ranges once); headers and footers live outside the body and are not read.
@@ -46,6 +47,13 @@ MAX_DOCUMENT_CHARS = 500_000
 MARGIN = 0.08  # top/bottom share of the page height where running headers and footers live
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PAGE_NUMBER = re.compile(r"^(page|p\.|seite|pagina|strona)?\s*[-–]?\s*(\d{1,4}|[ivxlc]{1,7})\s*([-–]|(/|of|von|de|z)\s*\d{1,4})?\s*$", re.I)
+# A line that is only a usual proposal section name is a heading, whatever its font or style
+# (many templates set headings in bold body type, which neither pdfminer nor a style shows).
+SECTION_NAME = re.compile(
+    r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?(?:abstract|(?:executive |project )?summary|objectives?|aims?(?: and objectives)?|"
+    r"introduction|background|(?:concept and )?methodology|methods|work ?plan|implementation|impact|"
+    r"(?:expected )?results|outcomes|budget|consortium|partners|management|dissemination|sustainability|"
+    r"conclusions?|references)\s*:?\s*$", re.I)
 KEY_SECTION = re.compile(r"\b(abstract|summary|objectives?|aims?|purpose|overview|executive summary)\b", re.I)
 SUPPORTED_KINDS = ("pdf", "docx", "text")
 DOCUMENT_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".markdown", ".text")
@@ -298,7 +306,7 @@ def _pdf_sections(pages: list[list[_Box]]) -> list[Section]:
         for box in boxes:
             current: list[str] = []
             for line in box.lines:
-                heading = body and line.size >= body * 1.15 and len(line.text.split()) <= 14
+                heading = (body and line.size >= body * 1.15 and len(line.text.split()) <= 14) or SECTION_NAME.match(line.text)
                 if heading:
                     if current:
                         paragraphs.append((False, _join_lines(current)))
@@ -385,7 +393,7 @@ def _read_docx(data: bytes, source: str) -> Document:
             if not text:
                 continue
             style = (paragraph.style.name if paragraph.style is not None else "") or ""
-            if style.startswith(("Heading", "Title")):
+            if style.startswith(("Heading", "Title")) or SECTION_NAME.match(text):
                 sections.append(Section(text, ""))
             else:
                 add(text)
