@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from csvnlp.errors import EncryptedDocumentError, InputError, NoTextLayerError
-from csvnlp.inputs import MAX_TEXT_CHARS, checked_text, decode_bytes, text_problem
+from csvnlp.inputs import MAX_TEXT_CHARS, decode_bytes, text_problem
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # 20 MiB: far above a proposal's text, below a scan batch
 # A document may hold more text than one pasted description (MAX_TEXT_CHARS): a 150-page
@@ -230,7 +230,6 @@ def _table_rows(boxes: list[_Box]) -> list[_Box]:
             rows[-1].append((line, box))
         else:
             rows.append([(line, box)])
-    joined: dict[int, None] = {}
     new: list[_Box] = []
     for row in rows:
         if len({id(box) for _, box in row}) < 2:
@@ -238,7 +237,6 @@ def _table_rows(boxes: list[_Box]) -> list[_Box]:
         row.sort(key=lambda p: p[1].x0)
         for line, box in row:
             box.lines = [other for other in box.lines if other is not line]
-            joined[id(box)] = None
         text = " | ".join(line.text for line, _ in row)
         size = statistics.median(line.size for line, _ in row)
         new.append(_Box([_Line(text, size, row[0][0].top)], min(b.x0 for _, b in row), max(b.x1 for _, b in row),
