@@ -47,3 +47,36 @@ def test_readme_tag_example_runs_on_the_real_cordis_export(cli, tmp_path, monkey
     assert result.exit_code == 0, result.stderr
     assert "tagged 59 rows" in result.stdout
     assert (tmp_path / "fp7-tagged.csv").exists()
+
+
+def test_readme_folder_workflow_tags_a_folder_of_submissions(cli, tmp_path, monkeypatch):
+    """issue 13: the README's folder commands, on a folder of generated submissions."""
+    from document_factory import make_encrypted_pdf, make_proposal_docx, make_proposal_pdf, make_scanned_pdf
+
+    from conftest import SHIPPED_MODEL
+
+    folder = tmp_path / "submissions"
+    (folder / "round-1").mkdir(parents=True)
+    make_proposal_pdf(folder / "round-1" / "a.pdf")
+    make_proposal_docx(folder / "b.docx")
+    make_scanned_pdf(folder / "scan.pdf", pages=1)
+    make_encrypted_pdf(folder / "locked.pdf")
+    monkeypatch.chdir(tmp_path)
+    commands = [c for c in readme_commands() if c.startswith("csvnlp tag submissions/") or c.startswith("csvnlp tag --files")]
+    assert len(commands) == 2
+    outputs = []
+    for command in commands:
+        args = shlex.split(command)[1:]
+        result = cli(*args, "--quiet", "--json", "--model", str(SHIPPED_MODEL))
+        assert result.exit_code == 0, result.stderr
+        outputs.append(json.loads(result.stdout))
+    assert (outputs[0]["rows"], outputs[0]["errors"]) == (4, 2)
+    assert (outputs[1]["rows"], outputs[1]["errors"]) == (3, 2)
+    import pandas as pd
+
+    tagged = pd.read_csv(tmp_path / "tagged.csv", dtype=str, keep_default_na=False)
+    assert list(tagged["id"]) == ["b.docx", "locked.pdf", "round-1/a.pdf", "scan.pdf"]
+    pdf = next(c for c in readme_commands() if c.startswith("csvnlp classify --file proposal.pdf"))
+    (tmp_path / "proposal.pdf").write_bytes((folder / "round-1" / "a.pdf").read_bytes())
+    result = cli(*shlex.split(pdf, comments=True)[1:], "--model", str(SHIPPED_MODEL))
+    assert result.exit_code == 0 and json.loads(result.stdout)["document"]["kind"] == "pdf"

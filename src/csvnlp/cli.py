@@ -20,7 +20,7 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 unexpected error; 2 usage; 3 bad input (empty, binary, undecodable, "
     "unreadable, malformed); 4 bad model (missing, corrupt, tampered, other scikit-learn); "
     "5 invalid corpus; 6 output exists (use --force); 7 a tagging run is incomplete (rerun with --resume); "
-    "130 interrupted."
+    "8 PDF with no text layer (run OCR first); 9 password-protected PDF/DOCX; 130 interrupted."
 )
 
 app = typer.Typer(
@@ -182,7 +182,7 @@ def train(
 @app.command()
 def classify(
     text: Optional[str] = typer.Argument(None, help="A project description, or '-' to read one from standard input."),
-    files: List[Path] = typer.Option([], "--file", "-f", help="Read a description from a UTF-8 text file (repeatable; one result per file)."),
+    files: List[Path] = typer.Option([], "--file", "-f", help="Read a description from a PDF, Word (.docx), UTF-8 text or Markdown file, recognised by content, up to 20 MiB (repeatable; one result per file)."),
     model: Optional[Path] = MODEL_OPTION,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per input (JSON Lines) with keys levels, predicted, status, entities, explanation."),
     top_terms: int = typer.Option(5, "--top-terms", min=0, help="How many terms explain each level."),
@@ -202,24 +202,34 @@ def classify(
 
       cat submission.txt | csvnlp classify - --json
     """
-    from csvnlp.inputs import checked_text, decode_bytes, read_bounded, read_text_file
+    # issue 13: files and standard input may be PDF or DOCX (sniffed by content, documents.py);
+    # each text's language is checked before the model sees it (language.py), and a document
+    # with sections reports which of them drove its levels (sections.py).
+    from csvnlp.documents import MAX_DOCUMENT_BYTES, Document, document_from_bytes, read_document
+    from csvnlp.inputs import checked_text
 
-    inputs: list[tuple[str, str]] = []
-    if text == "-":
-        stdin = run(lambda: read_bounded(sys.stdin.buffer, "standard input"))
-        inputs.append(("<stdin>", run(lambda: checked_text(decode_bytes(stdin, "standard input"), "standard input"))))
+    inputs: list[tuple[str, Document]] = []
+    if text == "-":  # one byte over the limit is enough to refuse an over-size input
+        inputs.append(("<stdin>", run(lambda: document_from_bytes(sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1), "standard input"))))
     elif text is not None:
-        inputs.append(("<argument>", run(lambda: checked_text(text, "the text argument"))))
+        inputs.append(("<argument>", Document("the text argument", "text", run(lambda: checked_text(text, "the text argument")))))
     for path in files:
-        inputs.append((str(path), run(lambda p=path: read_text_file(p))))
+        inputs.append((str(path), run(lambda p=path: read_document(p))))
     if not inputs:
         fail("nothing to classify: give TEXT, --file PATH or '-' for standard input (see --help)", ExitStatus.BAD_INPUT)
 
     from csvnlp.bundle import load_bundle
+    from csvnlp.language import classify_in_supported_languages
+    from csvnlp.sections import section_report
 
     bundle = run(lambda: load_bundle(model))
-    results = bundle.classify([t for _, t in inputs], entities=not no_entities, explain=top_terms)
-    for (source, _), result in zip(inputs, results):
+    results = classify_in_supported_languages(bundle, [d.text for _, d in inputs], entities=not no_entities, explain=top_terms)
+    for (source, document), result in zip(inputs, results):
+        if document.kind != "text" or document.sections:
+            result["document"] = {"kind": document.kind, "pages": document.pages, "chars": len(document.text), "sections": len(document.sections)}
+        report = section_report(bundle, document, result)
+        if report:
+            result.update(report)
         if as_json:
             result = {"source": source, **result}
             result.setdefault("explanation", {})
@@ -230,14 +240,16 @@ def classify(
 
 @app.command()
 def tag(
-    input_path: Path = typer.Argument(..., metavar="INPUT", help="Table to tag: .csv/.tsv (any delimiter, optionally .gz), .jsonl (optionally .gz) or .parquet."),
+    input_path: Optional[Path] = typer.Argument(None, metavar="INPUT", help="Table to tag: .csv/.tsv (any delimiter, optionally .gz), .jsonl (optionally .gz) or .parquet; or a folder of documents (PDF, DOCX, text), one row per file."),
     out: Path = typer.Option(..., "--out", "-o", help="Output table; its format follows its extension (.csv, .csv.gz, .jsonl, .parquet)."),
-    text_columns: List[str] = TEXT_COLUMNS_OPTION,
+    # issue 13: a folder needs no text column, so -t is checked below (tables only) rather than required here
+    text_columns: List[str] = typer.Option([], "--text-column", "-t", help="Column holding the description (tables only); repeat to join several (e.g. title + objective)."),
+    files_glob: Optional[str] = typer.Option(None, "--files", help="Tag the documents matching this glob instead of INPUT, e.g. 'subs/**/*.pdf' (quote it); ids are paths relative to its fixed leading folder."),
     id_column: Optional[str] = ID_COLUMN_OPTION,
     keep_columns: List[str] = typer.Option([], "--keep-columns", "-k", help="Input column to carry into the output (repeatable)."),
     model: Optional[Path] = MODEL_OPTION,
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (each loads the model once); with --engine dask, local workers."),
-    batch_size: int = typer.Option(1000, "--batch-size", min=1, help="Rows per chunk; memory stays flat whatever the input size."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Rows per chunk; memory stays flat whatever the input size (default: 1000 table rows, 16 documents)."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run from its finished chunks (same input, model and options)."),
     engine: str = typer.Option("local", "--engine", help="'local' (this machine) or 'dask' (a Dask cluster)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: start a LocalCluster)."),
@@ -250,10 +262,11 @@ def tag(
     """Tag every row of a funding database export with CSV levels and entity names.
 
     Streams in chunks, in parallel, and can resume after a kill. One output row per input
-    row, in input order, with columns: id, status (ok / uncertain / error), predicted
-    (level keys joined by ';'), p_products_markets, p_value_chain, p_cluster_development,
-    clusters, programmes (distinct names joined by ';'), error (the reason for status=error),
-    then any --keep-columns. Every input record is one output row: records that cannot be
+    row, in input order, with columns: id, status (ok / uncertain / unsupported_language /
+    error), predicted (level keys joined by ';'), p_products_markets, p_value_chain,
+    p_cluster_development, clusters, programmes (distinct names joined by ';'), language (the
+    detected ISO 639-1 code), error (the reason for status=error), then any --keep-columns.
+    Every input record is one output row: records that cannot be
     tagged (malformed, unterminated quote, NUL byte, not UTF-8, bad JSON line, empty text)
     are error rows, also listed in OUTPUT.errors.jsonl (record number, input line, id,
     reason), and the records after them are still tagged. The CSV delimiter is read from the
@@ -262,16 +275,39 @@ def tag(
     Example (a CORDIS export, ';'-separated, with multi-line objectives):
 
       csvnlp tag projects.csv --out tagged.csv -t title -t objective --id-column id -k acronym
+
+    A folder of call submissions (PDF, DOCX, text; one row per file, id = its relative path;
+    a scan, a password-protected or a corrupt file is an error row):
+
+      csvnlp tag submissions/ --out tagged.csv --jobs 2
+
+    Each row's language is detected; a text the model cannot read (not English) gets
+    status=unsupported_language and its code in the language column, never a level.
     """
     from csvnlp.bundle import default_model_dir
     from csvnlp.tagging import TagOptions, tag_table
 
     if engine not in ("local", "dask"):
         fail(f"--engine must be 'local' or 'dask', not {engine!r}", ExitStatus.USAGE)
+    # issue 13: INPUT may be a folder, or --files GLOB replaces it
+    from csvnlp.folders import DOCUMENTS_PER_CHUNK, glob_root
+
+    if files_glob is not None:
+        if input_path is not None:
+            fail("give INPUT or --files GLOB, not both", ExitStatus.USAGE)
+        input_path = glob_root(files_glob)
+    if input_path is None:
+        fail("nothing to tag: give a table, a folder, or --files GLOB (see --help)", ExitStatus.USAGE)
+    documents = files_glob is not None or input_path.is_dir()
+    if not documents and not text_columns:
+        fail("a table needs --text-column/-t NAME: the column holding the description", ExitStatus.USAGE)
+    if documents and (id_column or keep_columns or text_columns):
+        fail("--text-column, --id-column and --keep-columns are for tables; a folder's rows are its files (id = relative path)", ExitStatus.USAGE)
+    batch_size = batch_size or (DOCUMENTS_PER_CHUNK if documents else 1000)
     options = TagOptions(
         text_columns=list(text_columns), id_column=id_column, keep_columns=list(keep_columns),
         batch_size=batch_size, jobs=jobs, entities=not no_entities, sep=sep, engine=engine,
-        scheduler=scheduler, resume=resume, force=force,
+        scheduler=scheduler, resume=resume, force=force, files_glob=files_glob,
     )
     show = not quiet and sys.stderr.isatty()
     from rich.console import Console
@@ -296,9 +332,12 @@ def tag(
         return
     typer.echo(
         f"tagged {summary.rows:,} rows into {summary.output} in {summary.elapsed_s:.1f} s ({summary.rows_per_s:,.0f} rows/s): "
-        f"{summary.tagged:,} with a level, {summary.uncertain:,} uncertain, {summary.errors:,} errors"
+        f"{summary.tagged:,} with a level, {summary.uncertain:,} uncertain, "
+        f"{summary.unsupported_language:,} unsupported language, {summary.errors:,} errors"  # issue 13
         + (f" (listed in {summary.errors_file})" if summary.errors else "")
     )
+    if summary.languages:  # issue 13: rows per detected language
+        typer.echo("languages: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.languages.items(), key=lambda kv: -kv[1])))
     typer.echo("levels: " + ", ".join(f"{k} {v:,}" for k, v in summary.level_counts.items()))
     if summary.resumed_chunks or summary.redone_chunks:
         typer.echo(f"resumed: {summary.resumed_chunks} chunk(s) were already done"
@@ -539,6 +578,10 @@ def _print_result(source: str, result: dict[str, Any], show_source: bool) -> Non
     console = Console(highlight=False)
     if show_source:
         console.print(f"[bold]{escape(source)}[/bold]")
+    if result["status"] == "unsupported_language":  # issue 13
+        console.print(f"status: [yellow]unsupported_language[/yellow] ({escape(result['language'])}): {escape(result['message'])}")
+        console.print()
+        return
     if result["status"] == "uncertain":
         console.print("status: [yellow]uncertain[/yellow] (too little evidence of a shared-value level)")
     else:
@@ -554,6 +597,8 @@ def _print_result(source: str, result: dict[str, Any], show_source: bool) -> Non
         names = sorted({e["text"] for e in result["entities"] if e["label"] == label})
         if names:
             console.print(f" {label.lower()}s: " + escape("; ".join(names)))
+    for level, headings in (result.get("drivers") or {}).items():  # issue 13: sections that drove the levels
+        console.print(f" sections driving {level}: " + escape("; ".join(headings)), soft_wrap=True)
     console.print()
 
 

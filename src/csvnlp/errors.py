@@ -20,6 +20,9 @@ class ExitStatus(IntEnum):
     INVALID_CORPUS = 5  # corpus file has problems (``corpus validate``)
     EXISTS = 6  # refusing to overwrite an existing output without --force
     INCOMPLETE = 7  # a tagging run's part files are missing or corrupt; rerun with --resume
+    # the two document problems a user fixes with another tool
+    NO_TEXT_LAYER = 8  # a PDF with no text layer (a scan): run OCR first
+    ENCRYPTED = 9  # a password-protected PDF or Word file: save an unprotected copy
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -55,3 +58,18 @@ class IncompleteRunError(CsvnlpError):
     """A batch run cannot be assembled: a chunk's part is missing or fails its check."""
 
     exit_status = ExitStatus.INCOMPLETE
+
+
+# ---- documents (PDF/DOCX) ------------------------------------------------------------------
+
+
+class NoTextLayerError(InputError):
+    """A PDF whose pages are images (a scan): nothing to read without OCR."""
+
+    exit_status = ExitStatus.NO_TEXT_LAYER
+
+
+class EncryptedDocumentError(InputError):
+    """A PDF or Word file that needs a password to open."""
+
+    exit_status = ExitStatus.ENCRYPTED

@@ -53,6 +53,7 @@ class TagOptions:
     scheduler: str | None = None
     resume: bool = False
     force: bool = False
+    files_glob: str | None = None  # issue 13: tag the files matching this pattern (INPUT is then its folder)
 
 
 @dataclass
@@ -65,6 +66,8 @@ class TagSummary:
     tagged: int = 0
     uncertain: int = 0
     errors: int = 0
+    unsupported_language: int = 0  # issue 13: rows in a language the model was not trained on
+    languages: dict[str, int] = field(default_factory=dict)  # issue 13: rows per detected language
     level_counts: dict[str, int] = field(default_factory=lambda: {key: 0 for key in LEVEL_KEYS})
     resumed_chunks: int = 0
     redone_chunks: int = 0  # parts found missing or corrupt on --resume and tagged again
@@ -103,15 +106,21 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
     """Tag one chunk; returns output columns (plain lists: cheap to send between processes)."""
     bundle = cached_bundle(model_dir)
     n = len(chunk.texts)
-    reasons = [chunk.problems[i] or text_problem(chunk.texts[i]) for i in range(n)]
+    # issue 13: rows from a folder carry a file path; the document is read here, in the worker
+    from csvnlp.folders import resolve_documents
+    from csvnlp.language import classify_in_supported_languages
+
+    texts, problems, documents = resolve_documents(chunk.texts, chunk.problems)
+    reasons = [problems[i] or (None if documents[i] else text_problem(texts[i])) for i in range(n)]
     good = [i for i in range(n) if reasons[i] is None]
-    results = bundle.classify([chunk.texts[i] for i in good], entities=entities) if good else []
+    # issue 13: texts in a language the model cannot read get status=unsupported_language, no level
+    results = classify_in_supported_languages(bundle, [texts[i] for i in good], entities=entities) if good else []
     out: dict[str, list[Any]] = {name: [None] * n for name in OUTPUT_COLUMNS}
     out["id"] = list(chunk.ids)
     for i in range(n):
         if reasons[i] is not None:
             out["status"][i], out["predicted"][i], out["error"][i] = "error", "", reasons[i]
-            out["clusters"][i] = out["programmes"][i] = ""
+            out["clusters"][i] = out["programmes"][i] = out["language"][i] = ""
     for i, result in zip(good, results, strict=True):
         out["status"][i] = result["status"]
         out["predicted"][i] = ";".join(result["predicted"])
@@ -119,6 +128,7 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
             out[f"p_{item['level']}"][i] = item["probability"]
         out["clusters"][i] = _distinct(result["entities"], "CLUSTER")
         out["programmes"][i] = _distinct(result["entities"], "PROGRAMME")
+        out["language"][i] = result["language"]
         out["error"][i] = ""
     for name, values in chunk.kept.items():
         out[name] = list(values)
@@ -294,7 +304,11 @@ def write_output(store: PartStore, spans: Sequence[ChunkSpan], output: Path, err
                 columns = table.to_pydict()
                 for i, status in enumerate(columns["status"]):
                     summary.rows += 1
-                    if status == "error":
+                    if columns["language"][i]:  # issue 13
+                        summary.languages[columns["language"][i]] = summary.languages.get(columns["language"][i], 0) + 1
+                    if status == "unsupported_language":  # issue 13
+                        summary.unsupported_language += 1
+                    elif status == "error":
                         summary.errors += 1
                         errors.write(json.dumps({"row": rows[i], "line": lines[i], "id": columns["id"][i], "reason": columns["error"][i]},
                                                 ensure_ascii=False) + "\n")
@@ -336,10 +350,20 @@ def tag_table(
     if output.exists() and not options.force and not (options.resume and parts_dir.exists()):
         raise OutputExistsError(f"{output} exists; pass --force to replace it")
     errors_file = output.with_name(output.name + ".errors.jsonl")
-    reader = TableReader(input_path, options)  # checks columns before any work
+    # issue 13: a folder (or --files GLOB) is read by FolderReader, one row per document
+    reader: Any
+    if input_path.is_dir() or options.files_glob:
+        from csvnlp.folders import FolderReader
+
+        reader = FolderReader(input_path, options.batch_size, options.files_glob, exclude=[output, errors_file, output.with_name(output.name + ".parts")])
+    else:
+        reader = TableReader(input_path, options)  # checks columns before any work
     model_dir = Path(model_dir).resolve()
     cached_bundle(str(model_dir))  # a bad model fails here, before any work; workers forked later inherit it
-    store = PartStore(output, _manifest(input_path, options, model_dir, reader.sep), options.resume)
+    manifest = _manifest(input_path, options, model_dir, getattr(reader, "sep", None))
+    if hasattr(reader, "fingerprint"):  # a folder's files, not the folder's own stat
+        manifest.update(reader.fingerprint(), input_mtime_ns=None, input_size=None)
+    store = PartStore(output, manifest, options.resume)
     summary = TagSummary(str(input_path), str(output), str(errors_file))
     spans: list[ChunkSpan] = []
     done_rows = 0
