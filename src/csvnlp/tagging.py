@@ -500,7 +500,8 @@ def _stage_chunk(chunk: Chunk, path: Path) -> None:
 
     columns = {
         "_row": pa.array(range(chunk.first_row, chunk.first_row + len(chunk.texts)), type=pa.int64()),
-        "_line": pa.array(chunk.lines, type=pa.int64()),
+        # a folder's chunk has no input lines: its record numbers stand in for them
+        "_line": pa.array(chunk.lines or list(range(chunk.first_row, chunk.first_row + len(chunk.texts))), type=pa.int64()),
         "_id": pa.array(chunk.ids, type=pa.string()),
         "_text": pa.array([t if isinstance(t, str) else None for t in chunk.texts], type=pa.string()),
         "_problem": pa.array(chunk.problems, type=pa.string()),
