@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from csvnlp.corpus import resolve_decisions
 from csvnlp.errors import InputError
 from csvnlp.levels import LEVEL_KEYS
 
@@ -49,19 +50,19 @@ def suggest(
 
     Streams the chunks; keeps only the ``pool_factor * n`` most uncertain rows in memory.
     """
-    from csvnlp.classifier import strip_field_labels
     from csvnlp.inputs import text_problem
 
-    classifier = bundle.classifier
+    model = bundle.level_model
+    thresholds = dict(zip(LEVEL_KEYS, (float(t) for t in model.thresholds_)))
     pool: list[tuple[float, int, dict[str, Any]]] = []
     order = 0
     for chunk in chunks:
         rows = [(i, t) for i, t in enumerate(chunk.texts) if chunk.problems[i] is None and text_problem(t) is None]
         if not rows:
             continue
-        results = classifier.classify([t for _, t in rows])
+        results = model.classify([t for _, t in rows])
         for (i, text), result in zip(rows, results):
-            margin, level = uncertainty(result["probabilities"], classifier.thresholds)
+            margin, level = uncertainty(result["probabilities"], thresholds)
             item = {"id": chunk.ids[i], "text": text, "closest_level": level, "margin": round(margin, 4),
                     "suggested": result["predicted"], "probabilities": {k: round(v, 4) for k, v in result["probabilities"].items()}}
             order += 1
@@ -71,8 +72,7 @@ def suggest(
             elif entry > pool[0]:
                 heapq.heapreplace(pool, entry)
     candidates = [item for _, _, item in sorted(pool, key=lambda e: (-e[0], -e[1]))]
-    vectorizer = classifier.vectorizer
-    known = vectorizer.transform([strip_field_labels(t) for t in corpus_texts]) if corpus_texts else None
+    known = model.features_.tfidf(corpus_texts) if corpus_texts else None
     chosen: list[dict[str, Any]] = []
     chosen_vectors: list[Any] = []
     # round-robin over the level each candidate is closest to, most uncertain first
@@ -81,7 +81,7 @@ def suggest(
         for key in LEVEL_KEYS:
             while queues[key]:
                 candidate = queues[key].pop(0)
-                vector = vectorizer.transform([strip_field_labels(candidate["text"])])
+                vector = model.features_.tfidf([candidate["text"]])
                 if known is not None and known.shape[0] and (vector @ known.T).max() >= max_similarity:
                     continue
                 if any((vector @ other.T).toarray()[0, 0] >= max_similarity for other in chosen_vectors):
@@ -126,20 +126,6 @@ def read_decisions(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return actions
-
-
-def resolve_decisions(actions: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """id -> its standing decision (an undo takes back the latest decision still standing)."""
-    standing: dict[str, dict[str, Any]] = {}
-    history: list[str] = []
-    for action in actions:
-        if action.get("action") == "undo":
-            if history:
-                standing.pop(history.pop(), None)
-        elif action.get("action") == "label":
-            standing[action["id"]] = action
-            history.append(action["id"])
-    return standing
 
 
 class DecisionLog:

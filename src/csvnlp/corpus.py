@@ -16,7 +16,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from csvnlp.errors import CorpusError, InputError
 from csvnlp.levels import LEVEL_KEYS
@@ -356,10 +356,22 @@ class ImportReport:
     conflicts: list[str]  # "line N: same text as ..., levels differ": blocks the import
 
 
+def resolve_decisions(actions: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """id -> its standing decision in an annotation decisions log (an undo takes back the latest decision still standing)."""
+    standing: dict[str, dict[str, Any]] = {}
+    history: list[str] = []
+    for action in actions:
+        if action.get("action") == "undo":
+            if history:
+                standing.pop(history.pop(), None)
+        elif action.get("action") == "label":
+            standing[action["id"]] = action
+            history.append(action["id"])
+    return standing
+
+
 def _mapped_records(path: Path, id_column: str, text_column: str, levels_column: str, levels_sep: str) -> tuple[list[dict[str, Any]], list[Problem]]:
     """Records from an analyst's CSV/JSONL (columns mapped) or from an annotation decisions log."""
-    from csvnlp.annotation import resolve_decisions
-
     mapped_csv = path.suffix.lower() == ".csv" and (id_column, text_column, levels_column) != ("id", "text", "levels")
     raw, problems = read_records(path) if not mapped_csv else ([], [])
     if raw and all("action" in r for r in raw):  # a decisions log from `csvnlp annotate`

@@ -331,7 +331,7 @@ def _undecodable_rows(frame: Any, columns: Sequence[str]) -> list[str | None]:
 @lru_cache(maxsize=4)
 def cached_bundle(model_dir: str) -> Any:
     """The model, loaded once per process (worker processes and Dask workers alike)."""
-    from csvnlp.bundle import load_bundle
+    from csvnlp.persistence import load_bundle
 
     return load_bundle(Path(model_dir))
 
@@ -436,7 +436,7 @@ def _manifest(input_path: Path, options: TagOptions, model_dir: Path) -> dict[st
         "keep_columns": options.keep_columns,
         "sep": options.sep,
         "entities": options.entities,
-        "model": meta["files"].get("classifier.joblib"),
+        "model": meta["files"].get("level_model.npz"),
     }
 
 

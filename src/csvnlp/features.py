@@ -1,0 +1,154 @@
+"""What the level model sees of a text: TF-IDF terms, lexicon density and similarity to the
+report's definition of each level.
+
+Why one transformer (``LevelFeatures``) and not a ``FeatureUnion`` of three: the similarity
+to a level's definition is measured in the TF-IDF space fitted in the same step; a
+FeatureUnion fits each part on its own, so it would fit the same vectorizer twice.
+
+- **Prototype documents.** The report's own descriptions of each level (sections 2 and 6),
+  with its definition and keyword list, give one TF-IDF centroid per level; a text's cosine
+  to each centroid is a feature.
+- **Lexicon features.** Keyword density for each level's lexicon (``levels.py``); the
+  logistic regression learns their weight, ``lexicon_weight`` only scales them against the
+  TF-IDF block (L2-regularised models care about scale).
+- **No layout learning.** Field labels ("Cluster Partners:", "Funding:") are removed before
+  featurising, and numbers are not tokens, so the INNOSUP template cannot stand in for a level.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from csvnlp.levels import DEFINITIONS, LEVEL_KEYS, lexicon_counts
+from csvnlp.report_source import FIELD_LABELS
+
+_FIELD_LABEL_LINE = re.compile(
+    r"(?im)^[ \t]*(?:" + "|".join(sorted((re.escape(k) for k in FIELD_LABELS), key=len, reverse=True)) + r")[ \t]*:[ \t]*"
+)
+_WORD = re.compile(r"\w+")
+# Letters only: amounts, years and grant numbers say nothing about the level.
+TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
+# Written into each model: scikit-learn may change its built-in list, a saved model must not.
+STOP_WORDS = tuple(sorted(ENGLISH_STOP_WORDS))
+LEXICON_FEATURES = tuple(
+    [f"[similar to the definition of {key}]" for key in LEVEL_KEYS]
+    + [f"[{key} keywords]" for key in LEVEL_KEYS]
+)
+
+
+def strip_field_labels(text: str) -> str:
+    """Remove the case template's field labels ("Funding:", "Cluster Partners:") at line starts."""
+    return _FIELD_LABEL_LINE.sub("", text)
+
+
+@dataclass(frozen=True)
+class TextStats:
+    words: int
+    level_hits: list[int]
+    domain_terms: int
+
+
+def text_stats(doc: str) -> TextStats:
+    hits, domain_terms = lexicon_counts(doc)
+    return TextStats(words=len(_WORD.findall(doc)), level_hits=hits, domain_terms=domain_terms)
+
+
+def lexicon_densities(stats: Sequence[TextStats]) -> np.ndarray:
+    """(n, 3) keyword hits per 100 words, squashed: the 10th keyword says less than the 1st."""
+    densities = np.zeros((len(stats), len(LEVEL_KEYS)))
+    for i, stat in enumerate(stats):
+        words = max(stat.words, 1)
+        for j, hits in enumerate(stat.level_hits):
+            densities[i, j] = math.log1p(100.0 * hits / words) / math.log(101.0)
+    return densities
+
+
+def prototype_texts(key: str, prototypes: dict[str, list[str]] | None) -> list[str]:
+    """The report's descriptions of a level, plus its definition and keyword list."""
+    definition = DEFINITIONS[key]
+    return list((prototypes or {}).get(key, [])) + [f"{definition.name}. {definition.definition}", " ".join(definition.keywords)]
+
+
+def make_vectorizer(ngram_max: int, vocabulary: Sequence[str] | None = None) -> TfidfVectorizer:
+    """The TF-IDF vectorizer every csvnlp model uses (fitted, or rebuilt from a saved vocabulary)."""
+    return TfidfVectorizer(
+        ngram_range=(1, ngram_max), sublinear_tf=True, stop_words=list(STOP_WORDS),
+        token_pattern=TOKEN_PATTERN, lowercase=True, dtype=np.float64,
+        vocabulary=list(vocabulary) if vocabulary is not None else None,
+    )
+
+
+def l2_rows(matrix: Any) -> Any:
+    """Each row divided by its L2 norm (rows of zeros stay zero)."""
+    from scipy.sparse.linalg import norm
+
+    rows = [matrix[i] / max(norm(matrix[i]), 1e-12) for i in range(matrix.shape[0])]
+    return sparse.vstack(rows).tocsr()
+
+
+class LevelFeatures(TransformerMixin, BaseEstimator):
+    """Texts -> [TF-IDF | similarity to each level's definition | keyword density per level].
+
+    ``fit`` learns the vocabulary and IDF weights (``vectorizer_``) and one L2-normalised
+    centroid per level from the prototype texts (``centroids_``). The texts given to ``fit``
+    should already include the prototype texts when they are training rows (``LevelModel``
+    does this).
+    """
+
+    def __init__(self, prototypes: dict[str, list[str]] | None = None, ngram_max: int = 2, lexicon_weight: float = 1.0):
+        self.prototypes = prototypes
+        self.ngram_max = ngram_max
+        self.lexicon_weight = lexicon_weight
+
+    def fit(self, X: Sequence[str], y: Any = None) -> "LevelFeatures":
+        self.fit_tfidf(X)
+        return self
+
+    def fit_tfidf(self, X: Sequence[str]) -> Any:
+        """Fit, and return the TF-IDF rows of ``X`` (one vectorizer pass, not two)."""
+        docs = [strip_field_labels(t) for t in X]
+        self.vectorizer_ = make_vectorizer(self.ngram_max)
+        tfidf = self.vectorizer_.fit_transform(docs)
+        self._fit_centroids()
+        self.n_features_out_ = len(self.vectorizer_.vocabulary_) + len(LEXICON_FEATURES)
+        return tfidf
+
+    def _fit_centroids(self) -> None:
+        joined = [" ".join(prototype_texts(key, self.prototypes)) for key in LEVEL_KEYS]
+        self.centroids_ = l2_rows(self.vectorizer_.transform(joined)).tocsr()
+
+    def tfidf(self, X: Sequence[str]) -> Any:
+        """The TF-IDF rows alone (for similarity to training texts)."""
+        check_is_fitted(self, "vectorizer_")
+        return self.vectorizer_.transform([strip_field_labels(t) for t in X])
+
+    def transform(self, X: Sequence[str]) -> Any:
+        docs = [strip_field_labels(t) for t in X]
+        check_is_fitted(self, "vectorizer_")
+        tfidf = self.vectorizer_.transform(docs)
+        return self.combine(tfidf, lexicon_densities([text_stats(d) for d in docs]))
+
+    def combine(self, tfidf: Any, densities: np.ndarray) -> Any:
+        """[tfidf | weight x (similarity, densities)] as one sparse matrix."""
+        similarity = (tfidf @ self.centroids_.T).toarray()
+        lexicon = np.hstack([similarity, densities]) * self.lexicon_weight
+        return sparse.hstack([tfidf, sparse.csr_matrix(lexicon)]).tocsr()
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "vectorizer_")
+        return np.asarray(list(self.vectorizer_.get_feature_names_out()) + list(LEXICON_FEATURES), dtype=object)
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
