@@ -30,14 +30,16 @@ def test_compare_scores_the_trained_weights_on_a_test_set(cli, tmp_path, records
     assert "B-A +0.000" in human.stdout and "verdict (macro-F1): no difference" in human.stdout
 
 
-def test_compare_tells_apart_a_model_trained_without_a_level(cli, tmp_path, records, report_text):
-    """A candidate trained on fewer cases scores lower on the same cases: the trained weights matter."""
+def test_compare_tells_apart_a_model_trained_on_fewer_cases(cli, tmp_path, records, report_text):
+    """A candidate trained on 2 cases per level scores lower on the cases A was trained on: the trained weights matter."""
     from csvnlp.persistence import save_bundle
     from csvnlp.report_source import level_descriptions
     from csvnlp.training import train_bundle
 
     grid = [{"C": 3.0, "lexicon_weight": 10.0, "ngram_max": 1}]
-    weak = [r for r in records if "cluster_development" not in r["levels"]][:8] + [r for r in records if "cluster_development" in r["levels"]][:2]
+    weak = {r["id"]: r for key in ("products_markets", "value_chain", "cluster_development")
+            for r in [r for r in records if key in r["levels"]][:2]}
+    weak = list(weak.values())
     save_bundle(train_bundle(weak, level_descriptions(report_text), grid=grid, trained_at="t"), tmp_path / "weak")
     result = cli("compare", str(SHIPPED_MODEL), str(tmp_path / "weak"), "--test-set", str(_test_set(tmp_path, records)), "--json")
     assert result.exit_code == 0, result.stderr
@@ -65,3 +67,21 @@ def test_compare_cv_refits_both_settings_on_the_same_folds(cli, tmp_path):
     result = cli("compare", str(SHIPPED_MODEL), str(SHIPPED_MODEL), "--cv", "--corpus", str(CORPUS_DIR), "--repeats", "1", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["paired"]["macro_f1"]["delta"]["mean"] == 0.0
+
+
+def test_compare_defaults_to_records_marked_split_test(cli, tmp_path, records):
+    """Annotated real records with extra fields; those marked split=test are the frozen test split."""
+    from csvnlp.corpus import load_corpus, split_records
+
+    corpus = tmp_path / "corpus"
+    (corpus / "extra").mkdir(parents=True)
+    shutil.copy2(CORPUS_DIR / "cases.jsonl", corpus / "cases.jsonl")
+    extra = [{"id": f"real-{i}", "text": r["text"] + " (an operation summary)", "levels": r["levels"], "split": "test",
+              "source": "ERDF", "row_key": str(i), "confidence": "clear", "why": "test", "guideline_version": "1",
+              "annotator": "a", "entities": []} for i, r in enumerate(records[:3])]
+    (corpus / "extra" / "real.jsonl").write_text("".join(json.dumps(r) + "\n" for r in extra), encoding="utf-8")
+    train, test = split_records(load_corpus([corpus]))
+    assert len(train) == 27 and [r["id"] for r in test] == ["real-0", "real-1", "real-2"]
+    result = cli("compare", str(SHIPPED_MODEL), str(SHIPPED_MODEL), "--corpus", str(corpus), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["cases"] == 3

@@ -207,3 +207,19 @@ def test_selection_fast_folds_equal_fitting_the_estimator(records, prototypes):
             model = LevelModel(prototypes, thresholds=[0.5] * 3, **setting).fit([texts[j] for j in train], labels[train])
             slow[test] = model.predict_proba([texts[j] for j in test])
         np.testing.assert_allclose(fast[i, 0], slow, rtol=0, atol=1e-9)
+
+
+def test_model_threshold_cv_equals_cross_val_predict_over_clones(records, prototypes):
+    """The fast inner CV (one tokenization) gives the out-of-fold probabilities that
+    scikit-learn's cross_val_predict over clones of the model gives."""
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+    from sklearn.model_selection import cross_val_predict
+
+    from csvnlp.model import choose_thresholds
+
+    texts, labels = [r["text"] for r in records], label_matrix(records)
+    model = LevelModel(prototypes, C=1.0, lexicon_weight=3.0, ngram_max=2, thresholds="cv").fit(texts, labels)
+    folds = MultilabelStratifiedKFold(n_splits=3, shuffle=True, random_state=13)
+    oof = cross_val_predict(LevelModel(prototypes, C=1.0, lexicon_weight=3.0, ngram_max=2, thresholds=[0.5] * 3),
+                            texts, labels, cv=folds, method="predict_proba")
+    np.testing.assert_array_equal(model.thresholds_, choose_thresholds(labels, oof))

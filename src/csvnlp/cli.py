@@ -136,10 +136,10 @@ def train(
     with --force, and then kept as DIR.previous."""
     from rich.progress import Progress
 
-    from csvnlp.corpus import load_corpus
+    from csvnlp.corpus import load_corpus, split_records
     from csvnlp.training import prototypes_for, train_to_directory
 
-    records = run(lambda: load_corpus(corpus))
+    records, held_out = split_records(run(lambda: load_corpus(corpus)))
     prototypes = prototypes_for(corpus)
     with Progress(transient=True, disable=as_json or not sys.stderr.isatty()) as progress:
         task = progress.add_task("cross-validating settings", total=None)
@@ -153,6 +153,7 @@ def train(
     summary = {
         "model": str(out),
         "cases": meta["corpus"]["cases"],
+        "test_split_left_out": len(held_out),
         "level_counts": meta["corpus"]["level_counts"],
         "hyperparameters": meta["hyperparameters"],
         "thresholds": meta["thresholds"],
@@ -163,7 +164,8 @@ def train(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    typer.echo(f"trained {out} on {summary['cases']} cases {summary['level_counts']}")
+    typer.echo(f"trained {out} on {summary['cases']} cases {summary['level_counts']}"
+               + (f"; {len(held_out)} test-split records left out" if held_out else ""))
     typer.echo(f"settings {summary['hyperparameters']}, thresholds {summary['thresholds']}")
     typer.echo(f"cross-validated macro-F1 {summary['cv_macro_f1']:.3f} (keyword rule {summary['keyword_rule_macro_f1']:.3f}); per level {summary['cv_per_level_f1']}")
 
@@ -315,17 +317,19 @@ def evaluate(
     precision/recall; every misclassified case; abstention on ERC/MSCA abstracts and the level
     distribution over ERDF/ESF operations (when ../shared/data is present).
     """
-    from csvnlp.persistence import load_bundle, refresh_model_card
-    from csvnlp.corpus import load_corpus
+    from csvnlp.corpus import load_corpus, split_records
     from csvnlp.errors import OutputExistsError
     from csvnlp.evaluation import evaluate_model
+    from csvnlp.persistence import load_bundle, refresh_model_card
     from csvnlp.reporting import write_report
     from csvnlp.training import prototypes_for
 
     if (out / "metrics.json").exists() and not force:
         fail(f"{out} already holds a report; pass --force to replace it", OutputExistsError.exit_status)
-    records = run(lambda: load_corpus(corpus))
+    records, frozen = split_records(run(lambda: load_corpus(corpus)))
     tests = {str(path): run(lambda p=path: load_corpus([p])) for path in test_sets}
+    if frozen:
+        tests["frozen external test split (split=test)"] = frozen
     bundle = run(lambda: load_bundle(model))
     prototypes = prototypes_for(corpus)
     say = (lambda message: typer.echo(f"... {message}", err=True)) if not as_json else None
@@ -464,9 +468,9 @@ def annotate(
 def compare(
     model_a: Path = typer.Argument(..., help="The current model, e.g. models/csvnlp-base."),
     model_b: Path = typer.Argument(..., help="The candidate, e.g. a model trained with corpus/extra/."),
-    test_sets: List[Path] = typer.Option([], "--test-set", help="Labelled file(s) (JSONL or CSV id,text,levels) to score both trained models on (default: corpus/external_test/)."),
+    test_sets: List[Path] = typer.Option([], "--test-set", help="Labelled file(s) (JSONL or CSV id,text,levels) to score both trained models on (default: the frozen external test split, corpus/external_test/ or records marked split=test)."),
     cv: bool = typer.Option(False, "--cv", help="Instead: refit both models' settings on the same CV folds of --corpus (their trained weights are not used)."),
-    corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus for --cv."),
+    corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus for --cv, and where the default test split is looked for."),
     repeats: int = typer.Option(5, "--repeats", min=1, help="CV repeats with --cv."),
     jobs: int = JOBS_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
@@ -476,26 +480,32 @@ def compare(
     Prints each model's macro-F1, micro-F1, subset accuracy, Hamming loss and per-level F1,
     B minus A with a paired bootstrap 95% interval (the same resampled cases for both), and a
     verdict. The test set is --test-set, else the frozen external split corpus/external_test/."""
-    from csvnlp.corpus import load_corpus
+    from csvnlp.corpus import load_corpus, split_records
     from csvnlp.evaluation import DEFAULT_TEST_SET_DIR, compare_by_cv, compare_on_test_set, verdict
     from csvnlp.persistence import load_bundle
     from csvnlp.training import prototypes_for
 
     bundles = [run(lambda p=p: load_bundle(p)) for p in (model_a, model_b)]
     if cv:
-        records = run(lambda: load_corpus(corpus))
+        records = split_records(run(lambda: load_corpus(corpus)))[0]
         result = run(lambda: compare_by_cv(bundles, records, prototypes_for(corpus), repeats=repeats, n_jobs=jobs))
         source = f"{repeats} x 4-fold CV of {', '.join(map(str, corpus))} (settings refitted, trained weights unused)"
     else:
-        paths = list(test_sets) or ([Path("corpus") / DEFAULT_TEST_SET_DIR] if (Path("corpus") / DEFAULT_TEST_SET_DIR).is_dir() else [])
-        if not paths:
-            fail(f"no test set: pass --test-set FILE (labelled, corpus format), or --cv to refit both models' settings on the "
-                 f"corpus's folds; corpus/{DEFAULT_TEST_SET_DIR}/ (the frozen external test split) does not exist yet", ExitStatus.USAGE)
-        records = run(lambda: load_corpus(paths))
+        frozen_dir = corpus[0] / DEFAULT_TEST_SET_DIR if corpus else Path("corpus") / DEFAULT_TEST_SET_DIR
+        if test_sets:
+            records, where = run(lambda: load_corpus(test_sets)), ", ".join(map(str, test_sets))
+        elif frozen_dir.is_dir():
+            records, where = run(lambda: load_corpus([frozen_dir])), str(frozen_dir)
+        else:
+            present = [c for c in corpus if c.exists()]
+            records = split_records(run(lambda: load_corpus(present)))[1] if present else []
+            where = f"records marked split=test in {', '.join(map(str, present))}"
         if not records:
-            fail(f"the test set {', '.join(map(str, paths))} holds no records", ExitStatus.BAD_INPUT)
+            fail(f"no test set: pass --test-set FILE (labelled, corpus format), or --cv to refit both models' settings on the "
+                 f"corpus's folds; there is no frozen external test split yet ({frozen_dir}/ or records marked split=test)",
+                 ExitStatus.USAGE)
         result = compare_on_test_set(bundles, records)
-        source = f"{', '.join(map(str, paths))}, trained weights as they are"
+        source = f"{where}, trained weights as they are"
     result["models"] = [{"path": str(bundle.path), "name": bundle.meta.get("name"), "cases": bundle.meta["corpus"]["cases"]} for bundle in bundles]
     result["source"] = source
     paired = result["paired"]

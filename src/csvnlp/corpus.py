@@ -33,6 +33,9 @@ TABLE1_FILE = "table1.csv"
 ENTITY_FILE = "entity_annotations.json"
 CASES_FILE = "cases.jsonl"
 EXTRA_DIR = "extra"
+# Records marked "split": "test" form the frozen external test split: never trained or tuned
+# on, scored by `evaluate` and used by `compare` as the default test set.
+TEST_SPLIT = "test"
 # Key order of a built record, so two builds are byte-identical and diffs read well.
 RECORD_KEYS = (
     "id", "title", "section", "text", "levels", "cluster_participation",
@@ -239,6 +242,13 @@ def load_corpus(paths: Iterable[Path]) -> list[dict[str, Any]]:
         more = f"\n... and {len(all_problems) - 20} more" if len(all_problems) > 20 else ""
         raise CorpusError(f"the corpus has {len(all_problems)} problem(s); run `csvnlp corpus validate`:\n{shown}{more}")
     return records
+
+
+def split_records(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(training records, frozen test split): a record is in the test split when its
+    ``split`` field is "test"; other fields an annotation carries are kept as they are."""
+    test = [r for r in records if r.get("split") == TEST_SPLIT]
+    return [r for r in records if r.get("split") != TEST_SPLIT], test
 
 
 # --------------------------------------------------------------------------- validating

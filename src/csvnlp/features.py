@@ -152,3 +152,72 @@ class LevelFeatures(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+def prototype_rows(prototypes: dict[str, list[str]] | None) -> tuple[list[str], np.ndarray]:
+    """The prototype texts as extra training rows: (texts, (m, 3) labels, one level each)."""
+    texts = [text for key in LEVEL_KEYS for text in prototype_texts(key, prototypes)]
+    labels = np.array(
+        [[1 if k == key else 0 for k in LEVEL_KEYS] for key in LEVEL_KEYS for _ in prototype_texts(key, prototypes)]
+    ).reshape(-1, len(LEVEL_KEYS))
+    return texts, labels
+
+
+class TermCounts:
+    """Every text's term counts for one n-gram range, computed once for the whole corpus, so
+    cross-validation does not tokenize each text once per fold and setting.
+
+    A fold's vocabulary and IDF weights are the columns and document frequencies of its own
+    training rows, which is what fitting ``TfidfVectorizer`` on those rows gives (tests check
+    the resulting probabilities against fitting ``LevelModel`` per fold, to 1e-9).
+
+    Rows: the corpus texts, then the prototype texts (training rows of every fold), then one
+    joined prototype document per level (the centroids)."""
+
+    def __init__(self, texts: Sequence[str], prototypes: dict[str, list[str]] | None, ngram_max: int):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        proto_texts, self.proto_labels = prototype_rows(prototypes)
+        joined = [" ".join(prototype_texts(key, prototypes)) for key in LEVEL_KEYS]
+        docs = [strip_field_labels(t) for t in list(texts) + proto_texts + joined]
+        reference = make_vectorizer(ngram_max)
+        counter = CountVectorizer(**{k: v for k, v in reference.get_params().items() if k in CountVectorizer().get_params()})
+        self.counts = counter.fit_transform(docs).tocsr()
+        self.densities = lexicon_densities([text_stats(d) for d in docs])
+        self.n_texts = len(texts)
+        self.proto_rows = np.arange(len(texts), len(texts) + len(proto_texts))
+        self.joined_rows = np.arange(len(texts) + len(proto_texts), len(docs))
+
+    def fold(self, train: np.ndarray, test: np.ndarray, labels: np.ndarray) -> "FoldFeatures":
+        """TF-IDF and similarity features as a vectorizer fitted on ``train`` (+ prototypes) gives them."""
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        fit_rows = np.concatenate([train, self.proto_rows])
+        fit_counts = self.counts[fit_rows]
+        columns = np.flatnonzero(np.bincount(fit_counts.indices, minlength=self.counts.shape[1]) > 0)
+        fit_counts = fit_counts[:, columns]
+        transformer = TfidfTransformer(sublinear_tf=True).fit(fit_counts)
+        fit_tfidf = transformer.transform(fit_counts)
+        test_tfidf = transformer.transform(self.counts[test][:, columns])
+        centroids = l2_rows(transformer.transform(self.counts[self.joined_rows][:, columns]))
+        return FoldFeatures(
+            fit_tfidf=fit_tfidf, test_tfidf=test_tfidf,
+            fit_lexicon=np.hstack([(fit_tfidf @ centroids.T).toarray(), self.densities[fit_rows]]),
+            test_lexicon=np.hstack([(test_tfidf @ centroids.T).toarray(), self.densities[test]]),
+            fit_targets=np.vstack([labels[train], self.proto_labels]),
+        )
+
+
+@dataclass
+class FoldFeatures:
+    fit_tfidf: Any
+    test_tfidf: Any
+    fit_lexicon: np.ndarray
+    test_lexicon: np.ndarray
+    fit_targets: np.ndarray
+
+    def matrices(self, lexicon_weight: float) -> tuple[Any, Any]:
+        """(training rows, held-out rows) as ``LevelFeatures`` with this lexicon weight gives them."""
+        fit = sparse.hstack([self.fit_tfidf, sparse.csr_matrix(self.fit_lexicon * lexicon_weight)]).tocsr()
+        test = sparse.hstack([self.test_tfidf, sparse.csr_matrix(self.test_lexicon * lexicon_weight)]).tocsr()
+        return fit, test

@@ -1,12 +1,9 @@
 """Settings (C, lexicon weight, n-gram range) and thresholds chosen by cross-validation.
 
 Why not ``GridSearchCV`` over ``LevelModel``: it would refit the TF-IDF vectorizer for every
-setting in every fold, and that is most of the cost (6 minutes for 10^4 texts). Here each
-text is tokenized once per n-gram range for the whole corpus (``TermCounts``); a fold's
-vocabulary and IDF weights are then the columns and document frequencies of its own
-training rows, which is exactly what fitting ``TfidfVectorizer`` on those rows gives (a test
-checks the probabilities against ``LevelModel`` itself). Only the logistic regressions are
-fitted per setting, and folds run in parallel (``n_jobs``).
+setting in every fold, and that was most of the cost (6 minutes for 10^4 texts). Here each
+text is tokenized once per n-gram range for the whole corpus (``features.TermCounts``); only
+the logistic regressions are fitted per setting, and folds run in parallel (``n_jobs``).
 """
 
 from __future__ import annotations
@@ -18,16 +15,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from csvnlp.features import lexicon_densities, make_vectorizer, prototype_texts, strip_field_labels, text_stats
+from csvnlp.features import TermCounts
 from csvnlp.levels import LEVEL_KEYS
-from csvnlp.model import (
-    LevelModel,
-    choose_thresholds,
-    fit_level_regressions,
-    inner_splits,
-    level_probabilities,
-    prototype_rows,
-)
+from csvnlp.model import LevelModel, choose_thresholds, fit_level_regressions, inner_splits, level_probabilities
 
 # Settings tried by `csvnlp train`. Ties go to the earlier setting (smaller C, fewer n-grams).
 TRAINING_GRID = [
@@ -56,65 +46,6 @@ def repeated_multilabel_folds(labels: np.ndarray, n_splits: int, repeats: int, s
     ]
 
 
-class TermCounts:
-    """Every text's term counts for one n-gram range, computed once for the whole corpus.
-
-    Rows: the corpus texts, then the prototype texts (training rows of every fold), then one
-    joined prototype document per level (the centroids)."""
-
-    def __init__(self, texts: Sequence[str], prototypes: dict[str, list[str]] | None, ngram_max: int):
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        proto_texts, self.proto_labels = prototype_rows(prototypes)
-        joined = [" ".join(prototype_texts(key, prototypes)) for key in LEVEL_KEYS]
-        docs = [strip_field_labels(t) for t in list(texts) + proto_texts + joined]
-        reference = make_vectorizer(ngram_max)
-        counter = CountVectorizer(**{k: v for k, v in reference.get_params().items() if k in CountVectorizer().get_params()})
-        self.counts = counter.fit_transform(docs).tocsr()
-        self.densities = lexicon_densities([text_stats(d) for d in docs])
-        self.n_texts = len(texts)
-        self.proto_rows = np.arange(len(texts), len(texts) + len(proto_texts))
-        self.joined_rows = np.arange(len(texts) + len(proto_texts), len(docs))
-
-    def fold(self, train: np.ndarray, test: np.ndarray, labels: np.ndarray) -> "FoldFeatures":
-        """TF-IDF and similarity features as a vectorizer fitted on ``train`` (+ prototypes) gives them."""
-        from sklearn.feature_extraction.text import TfidfTransformer
-
-        from csvnlp.features import l2_rows
-
-        fit_rows = np.concatenate([train, self.proto_rows])
-        fit_counts = self.counts[fit_rows]
-        columns = np.flatnonzero(np.bincount(fit_counts.indices, minlength=self.counts.shape[1]) > 0)
-        fit_counts = fit_counts[:, columns]
-        transformer = TfidfTransformer(sublinear_tf=True).fit(fit_counts)
-        fit_tfidf = transformer.transform(fit_counts)
-        test_tfidf = transformer.transform(self.counts[test][:, columns])
-        centroids = l2_rows(transformer.transform(self.counts[self.joined_rows][:, columns]))
-        return FoldFeatures(
-            fit_tfidf=fit_tfidf, test_tfidf=test_tfidf,
-            fit_lexicon=np.hstack([(fit_tfidf @ centroids.T).toarray(), self.densities[fit_rows]]),
-            test_lexicon=np.hstack([(test_tfidf @ centroids.T).toarray(), self.densities[test]]),
-            fit_targets=np.vstack([labels[train], self.proto_labels]),
-        )
-
-
-@dataclass
-class FoldFeatures:
-    fit_tfidf: Any
-    test_tfidf: Any
-    fit_lexicon: np.ndarray
-    test_lexicon: np.ndarray
-    fit_targets: np.ndarray
-
-    def probabilities(self, C: float, lexicon_weight: float, random_state: int) -> np.ndarray:
-        from scipy import sparse
-
-        fit = sparse.hstack([self.fit_tfidf, sparse.csr_matrix(self.fit_lexicon * lexicon_weight)]).tocsr()
-        test = sparse.hstack([self.test_tfidf, sparse.csr_matrix(self.test_lexicon * lexicon_weight)]).tocsr()
-        coef, intercept = fit_level_regressions(fit, self.fit_targets, C, random_state)
-        return level_probabilities(test, coef, intercept)
-
-
 def _fold_probabilities(counts: dict[int, TermCounts], train: np.ndarray, test: np.ndarray, labels: np.ndarray,
                         grid: Sequence[dict[str, Any]], random_state: int) -> list[np.ndarray]:
     """One fold: the held-out probabilities of every setting (vectorized once per n-gram range)."""
@@ -123,7 +54,9 @@ def _fold_probabilities(counts: dict[int, TermCounts], train: np.ndarray, test: 
         fold = term_counts.fold(train, test, labels)
         for i, setting in enumerate(grid):
             if setting["ngram_max"] == ngram_max:
-                out[i] = fold.probabilities(setting["C"], setting["lexicon_weight"], random_state)
+                fit, test_rows = fold.matrices(setting["lexicon_weight"])
+                coef, intercept = fit_level_regressions(fit, fold.fit_targets, setting["C"], random_state)
+                out[i] = level_probabilities(test_rows, coef, intercept)
     return out  # type: ignore[return-value]
 
 
