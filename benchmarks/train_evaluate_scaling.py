@@ -86,7 +86,7 @@ def main() -> None:
     for size in args.sizes:
         corpus = build_corpus(size, texts, cases)
         model = corpus / "model"
-        row = {"records": size, "train_s": round(timed([csvnlp, "train", "--corpus", str(corpus), "--out", str(model),
+        row = {"records": size, "load_average_before": round(os.getloadavg()[0], 2), "train_s": round(timed([csvnlp, "train", "--corpus", str(corpus), "--out", str(model),
                                                          "--force", "--jobs", str(args.jobs)]), 1)}
         meta = json.loads((model / "meta.json").read_text())
         row["chosen"] = meta["hyperparameters"]
@@ -110,10 +110,13 @@ def main() -> None:
              f"{os.cpu_count()}-core machine, wall clock of the CLI as a subprocess). Corpus: the 27 report cases plus "
              f"real ERDF/ESF and CORDIS texts ({real:,} distinct; larger sizes add texts joined from two real halves), "
              "labelled by the shipped model for the timing (see the script's docstring).", "",
-             "| records | train | evaluate (default options) | settings chosen | CV in train |", "| ---: | ---: | ---: | --- | --- |"]
+             "The machine was shared with other work while this ran; the 1-minute load average before each size "
+             "is shown (2.0 would mean both cores busy before csvnlp started).", "",
+             "| records | train | evaluate (default options) | load average before | settings chosen | CV in train |",
+             "| ---: | ---: | ---: | ---: | --- | --- |"]
     for row in rows:
         evaluate = f"{row['evaluate_s']} s" if "evaluate_s" in row else "not run"
-        lines.append(f"| {row['records']:,} | {row['train_s']} s | {evaluate} | {row['chosen']} | {row['cv_scheme']} |")
+        lines.append(f"| {row['records']:,} | {row['train_s']} s | {evaluate} | {row['load_average_before']} | {row['chosen']} | {row['cv_scheme']} |")
     lines += ["", "Targets (issue 11): train on 10^4 records under 60 s, evaluate on 10^3 records under 600 s, on two cores."]
     (RESULTS / "train_evaluate_scaling.md").write_text("\n".join(lines) + "\n")
 

@@ -24,22 +24,22 @@ BASIC_SCIENCE = (
 )
 
 
-def test_classifier_labels_an_innosup_style_project_cluster_development(shipped_bundle):
+def test_model_labels_an_innosup_style_project_cluster_development(shipped_bundle):
     result = shipped_bundle.classify([INNOSUP_STYLE])[0]
     assert result["status"] == "ok"
     assert "cluster_development" in result["predicted"]
 
 
-def test_classifier_abstains_on_basic_science(shipped_bundle):
+def test_model_abstains_on_basic_science(shipped_bundle):
     result = shipped_bundle.classify([BASIC_SCIENCE])[0]
     assert result["status"] == "uncertain" and result["predicted"] == []
 
 
-def test_classifier_abstains_on_too_short_text(shipped_bundle):
+def test_model_abstains_on_too_short_text(shipped_bundle):
     assert shipped_bundle.classify(["Clusters and SMEs."])[0]["status"] == "uncertain"
 
 
-def test_classifier_predictions_do_not_depend_on_field_labels(shipped_bundle, records):
+def test_model_predictions_do_not_depend_on_field_labels(shipped_bundle, records):
     """8 of the 10 cluster_development cases share one template: the labels must not matter."""
     with_labels = [r["text"] for r in records]
     without = [strip_field_labels(t) for t in with_labels]
@@ -49,7 +49,7 @@ def test_classifier_predictions_do_not_depend_on_field_labels(shipped_bundle, re
     np.testing.assert_allclose(a, b)
 
 
-def test_classifier_explains_with_terms_of_the_text(shipped_bundle):
+def test_model_explains_with_terms_of_the_text(shipped_bundle):
     result = shipped_bundle.classify([INNOSUP_STYLE], explain=5)[0]
     terms = result["explanation"]["cluster_development"]
     assert 0 < len(terms) <= 5
@@ -58,7 +58,7 @@ def test_classifier_explains_with_terms_of_the_text(shipped_bundle):
     assert [t["weight"] for t in terms] == sorted((t["weight"] for t in terms), reverse=True)
 
 
-def test_classifier_training_is_deterministic(records, report_text):
+def test_model_training_is_deterministic(records, report_text):
     from csvnlp.report_source import level_descriptions
 
     prototypes = level_descriptions(report_text)
@@ -89,7 +89,7 @@ print(hashlib.sha256(b"".join((out / name).read_bytes() for name in ("level_mode
 
 
 @pytest.mark.slow
-def test_classifier_training_is_byte_identical_across_processes():
+def test_model_training_is_byte_identical_across_processes():
     """Two runs with different string hashing (PYTHONHASHSEED) save the same bytes."""
     import os
     import subprocess
@@ -105,7 +105,7 @@ def test_classifier_training_is_byte_identical_across_processes():
     assert len(digests) == 1
 
 
-def test_classifier_balanced_weights_counter_the_prior(records, report_text):
+def test_model_balanced_weights_counter_the_prior(records, report_text):
     """A text with no level-specific content must not get products_markets from the prior."""
     from csvnlp.report_source import level_descriptions
 
@@ -116,12 +116,12 @@ def test_classifier_balanced_weights_counter_the_prior(records, report_text):
     assert probabilities[0] < 0.8
 
 
-def test_classifier_beats_the_keyword_rule_in_cross_validation(shipped_bundle):
+def test_model_beats_the_keyword_rule_in_cross_validation(shipped_bundle):
     cv = shipped_bundle.meta["cross_validation"]
     assert cv["macro_f1"] > cv["keyword_rule_macro_f1"]
 
 
-def test_classifier_erc_and_msca_abstracts_are_mostly_uncertain(shipped_bundle):
+def test_model_erc_and_msca_abstracts_are_mostly_uncertain(shipped_bundle):
     import pandas as pd
 
     from conftest import shared_data
@@ -194,19 +194,27 @@ def test_model_thresholds_cv_are_chosen_on_the_training_data_only(records, proto
         LevelModel(prototypes, thresholds=[0.5]).fit(texts, labels)
 
 
-def test_selection_fast_folds_equal_fitting_the_estimator(records, prototypes):
-    """Tokenizing once per corpus gives the probabilities a LevelModel fitted per fold gives."""
-    from csvnlp.selection import out_of_fold_probabilities, repeated_multilabel_folds
+@pytest.mark.parametrize("ngram_max", [1, 2])
+def test_features_term_counts_fold_equals_a_tfidf_vectorizer_fitted_on_the_fold(records, prototypes, ngram_max):
+    """Tokenizing once per corpus and slicing per fold gives what scikit-learn's
+    TfidfVectorizer fitted on the fold's training texts (+ prototypes) gives."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    texts, labels = [r["text"] for r in records], label_matrix(records)
-    grid = [{"C": 3.0, "lexicon_weight": 10.0, "ngram_max": 1}, {"C": 0.3, "lexicon_weight": 1.0, "ngram_max": 2}]
-    fast = out_of_fold_probabilities(texts, labels, prototypes, grid, n_splits=4, repeats=1, seed=13)
-    for i, setting in enumerate(grid):
-        slow = np.zeros((len(texts), 3))
-        for _, train, test in repeated_multilabel_folds(labels, 4, 1, 13):
-            model = LevelModel(prototypes, thresholds=[0.5] * 3, **setting).fit([texts[j] for j in train], labels[train])
-            slow[test] = model.predict_proba([texts[j] for j in test])
-        np.testing.assert_allclose(fast[i, 0], slow, rtol=0, atol=1e-9)
+    from csvnlp.features import STOP_WORDS, TOKEN_PATTERN, TermCounts, prototype_rows
+    from csvnlp.selection import repeated_multilabel_folds
+
+    texts, labels = [strip_field_labels(r["text"]) for r in records], label_matrix(records)
+    counts = TermCounts(texts, prototypes, ngram_max)
+    proto_texts, _ = prototype_rows(prototypes)
+    _, train, test = repeated_multilabel_folds(labels, 4, 1, 13)[0]
+    fold = counts.fold(train, test, labels)
+    reference = TfidfVectorizer(ngram_range=(1, ngram_max), sublinear_tf=True, stop_words=list(STOP_WORDS),
+                                token_pattern=TOKEN_PATTERN)
+    expected_fit = reference.fit_transform([texts[i] for i in train] + proto_texts)
+    assert list(fold.terms) == list(reference.get_feature_names_out())
+    np.testing.assert_allclose(fold.idf, reference.idf_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fold.fit_tfidf.toarray(), expected_fit.toarray(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fold.test_tfidf.toarray(), reference.transform([texts[i] for i in test]).toarray(), rtol=0, atol=1e-12)
 
 
 def test_model_threshold_cv_equals_cross_val_predict_over_clones(records, prototypes):

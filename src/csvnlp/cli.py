@@ -131,9 +131,10 @@ def train(
 ) -> None:
     """Train a model from the corpus (corpus/ plus corpus/extra/).
 
-    Chooses settings by repeated stratified cross-validation, fits the level classifier and
-    the entity patterns, and writes the bundle atomically; an existing model is replaced only
-    with --force, and then kept as DIR.previous."""
+    Chooses settings and thresholds by stratified cross-validation, fits the level model and
+    the entity patterns, and writes the model atomically (plain npz/JSON files, no pickle);
+    records marked "split": "test" are left out. An existing model is replaced only with
+    --force, and then kept as DIR.previous."""
     from rich.progress import Progress
 
     from csvnlp.corpus import load_corpus, split_records

@@ -98,10 +98,8 @@ def l2_rows(matrix: Any) -> Any:
 class LevelFeatures(TransformerMixin, BaseEstimator):
     """Texts -> [TF-IDF | similarity to each level's definition | keyword density per level].
 
-    ``fit`` learns the vocabulary and IDF weights (``vectorizer_``) and one L2-normalised
-    centroid per level from the prototype texts (``centroids_``). The texts given to ``fit``
-    should already include the prototype texts when they are training rows (``LevelModel``
-    does this).
+    ``fit(X)`` learns the vocabulary and IDF weights (``vectorizer_``) from ``X`` plus the
+    prototype texts, and one L2-normalised centroid per level (``centroids_``).
     """
 
     def __init__(self, prototypes: dict[str, list[str]] | None = None, ngram_max: int = 2, lexicon_weight: float = 1.0):
@@ -110,21 +108,20 @@ class LevelFeatures(TransformerMixin, BaseEstimator):
         self.lexicon_weight = lexicon_weight
 
     def fit(self, X: Sequence[str], y: Any = None) -> "LevelFeatures":
-        self.fit_tfidf(X)
+        counts = TermCounts(list(X), self.prototypes, self.ngram_max)
+        return self.set_fitted(counts.fold(np.arange(counts.n_texts), np.arange(0), np.zeros((counts.n_texts, len(LEVEL_KEYS)))))
+
+    def set_fitted(self, fold: "FoldFeatures") -> "LevelFeatures":
+        """Become the features a fold's training rows define (vocabulary, IDF, centroids)."""
+        return self.set_parts(fold.terms, fold.idf, fold.centroids)
+
+    def set_parts(self, terms: Sequence[str], idf: np.ndarray, centroids: Any) -> "LevelFeatures":
+        """Fitted state from its parts: what ``fit`` learns, or what a saved model holds."""
+        self.vectorizer_ = make_vectorizer(self.ngram_max, vocabulary=terms)
+        self.vectorizer_.idf_ = np.asarray(idf, dtype=np.float64)
+        self.centroids_ = sparse.csr_matrix(centroids)
+        self.n_features_out_ = len(terms) + len(LEXICON_FEATURES)
         return self
-
-    def fit_tfidf(self, X: Sequence[str]) -> Any:
-        """Fit, and return the TF-IDF rows of ``X`` (one vectorizer pass, not two)."""
-        docs = [strip_field_labels(t) for t in X]
-        self.vectorizer_ = make_vectorizer(self.ngram_max)
-        tfidf = self.vectorizer_.fit_transform(docs)
-        self._fit_centroids()
-        self.n_features_out_ = len(self.vectorizer_.vocabulary_) + len(LEXICON_FEATURES)
-        return tfidf
-
-    def _fit_centroids(self) -> None:
-        joined = [" ".join(prototype_texts(key, self.prototypes)) for key in LEVEL_KEYS]
-        self.centroids_ = l2_rows(self.vectorizer_.transform(joined)).tocsr()
 
     def tfidf(self, X: Sequence[str]) -> Any:
         """The TF-IDF rows alone (for similarity to training texts)."""
@@ -168,8 +165,9 @@ class TermCounts:
     cross-validation does not tokenize each text once per fold and setting.
 
     A fold's vocabulary and IDF weights are the columns and document frequencies of its own
-    training rows, which is what fitting ``TfidfVectorizer`` on those rows gives (tests check
-    the resulting probabilities against fitting ``LevelModel`` per fold, to 1e-9).
+    training rows, which is what fitting ``TfidfVectorizer`` on those rows gives (a test checks
+    it against ``TfidfVectorizer``; the shipped model's probabilities match those of the last
+    model fitted with ``TfidfVectorizer`` to 1e-9).
 
     Rows: the corpus texts, then the prototype texts (training rows of every fold), then one
     joined prototype document per level (the centroids)."""
@@ -183,7 +181,9 @@ class TermCounts:
         reference = make_vectorizer(ngram_max)
         counter = CountVectorizer(**{k: v for k, v in reference.get_params().items() if k in CountVectorizer().get_params()})
         self.counts = counter.fit_transform(docs).tocsr()
-        self.densities = lexicon_densities([text_stats(d) for d in docs])
+        self.terms = counter.get_feature_names_out()
+        self.stats = [text_stats(d) for d in docs]
+        self.densities = lexicon_densities(self.stats)
         self.n_texts = len(texts)
         self.proto_rows = np.arange(len(texts), len(texts) + len(proto_texts))
         self.joined_rows = np.arange(len(texts) + len(proto_texts), len(docs))
@@ -198,9 +198,11 @@ class TermCounts:
         fit_counts = fit_counts[:, columns]
         transformer = TfidfTransformer(sublinear_tf=True).fit(fit_counts)
         fit_tfidf = transformer.transform(fit_counts)
-        test_tfidf = transformer.transform(self.counts[test][:, columns])
+        test_tfidf = (transformer.transform(self.counts[test][:, columns]) if len(test)
+                      else sparse.csr_matrix((0, len(columns))))
         centroids = l2_rows(transformer.transform(self.counts[self.joined_rows][:, columns]))
         return FoldFeatures(
+            terms=self.terms[columns], idf=transformer.idf_, centroids=centroids,
             fit_tfidf=fit_tfidf, test_tfidf=test_tfidf,
             fit_lexicon=np.hstack([(fit_tfidf @ centroids.T).toarray(), self.densities[fit_rows]]),
             test_lexicon=np.hstack([(test_tfidf @ centroids.T).toarray(), self.densities[test]]),
@@ -210,6 +212,12 @@ class TermCounts:
 
 @dataclass
 class FoldFeatures:
+    """One fold's features: its vocabulary (``terms``, ``idf``, ``centroids``), the training
+    rows (the fold's texts, then the prototype rows) and the held-out rows."""
+
+    terms: np.ndarray
+    idf: np.ndarray
+    centroids: Any
     fit_tfidf: Any
     test_tfidf: Any
     fit_lexicon: np.ndarray

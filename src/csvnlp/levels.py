@@ -3,7 +3,7 @@
 Every file, JSON object and CLI flag uses the stable keys below. The definitions are the
 report's own words (section 2 and section 6); the keyword lexicons are written from those
 definitions and serve two purposes: the keyword-rule baseline, and lexicon features whose
-weights the classifier learns (see ``classifier.py``).
+weights the level model learns (see ``model.py`` and ``features.py``).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from csvnlp.features import LevelFeatures, TermCounts, lexicon_densities, prototype_rows, strip_field_labels, text_stats
+from csvnlp.features import LevelFeatures, TermCounts, lexicon_densities, strip_field_labels, text_stats
 from csvnlp.levels import LEVEL_KEYS, UNCERTAIN
 
 THRESHOLD_FLOOR = 0.35
@@ -124,26 +124,22 @@ class LevelModel(ClassifierMixin, BaseEstimator):
     def fit(self, X: Sequence[str], Y: Any) -> "LevelModel":
         texts = list(X)
         labels = np.asarray(Y, dtype=int).reshape(len(texts), len(LEVEL_KEYS))
-        self.thresholds_ = self._fit_thresholds(texts, labels)
-        proto_texts, proto_labels = prototype_rows(self.prototypes)
-        docs = texts + proto_texts
-        self.features_ = LevelFeatures(self.prototypes, self.ngram_max, self.lexicon_weight)
-        tfidf = self.features_.fit_tfidf(docs)
-        stats = [text_stats(strip_field_labels(doc)) for doc in docs]
-        features = self.features_.combine(tfidf, lexicon_densities(stats))
-        self.fit_linear(features, np.vstack([labels, proto_labels]))
-        self.training_matrix_ = tfidf[: len(texts)].tocsr()
+        # every text tokenized once, for the threshold CV and the final fit alike
+        counts = TermCounts(texts, self.prototypes, self.ngram_max)
+        self.thresholds_ = self._fit_thresholds(counts, labels)
+        everything = counts.fold(np.arange(len(texts)), np.arange(0), labels)
+        self.features_ = LevelFeatures(self.prototypes, self.ngram_max, self.lexicon_weight).set_fitted(everything)
+        features, _ = everything.matrices(self.lexicon_weight)
+        self.coef_, self.intercept_ = fit_level_regressions(features, everything.fit_targets, self.C, self.random_state)
+        self.training_matrix_ = everything.fit_tfidf[: len(texts)].tocsr()
         # the gate's domain-term floor: the fewest terms any training case with a level has
         # (a negative example, labelled "none", may have none)
-        positive = [stat.domain_terms for stat, row in zip(stats, labels) if row.any()]
+        positive = [stat.domain_terms for stat, row in zip(counts.stats, labels) if row.any()]
         self.min_domain_terms_ = max(self.min_domain_terms, min(positive)) if positive else self.min_domain_terms
         self.classes_ = np.array(LEVEL_KEYS)
         return self
 
-    def fit_linear(self, features: Any, targets: np.ndarray) -> None:
-        self.coef_, self.intercept_ = fit_level_regressions(features, targets, self.C, self.random_state)
-
-    def _fit_thresholds(self, texts: list[str], labels: np.ndarray) -> np.ndarray:
+    def _fit_thresholds(self, counts: TermCounts, labels: np.ndarray) -> np.ndarray:
         if not isinstance(self.thresholds, str):
             values = np.asarray(self.thresholds, dtype=float)
             if values.shape != (len(LEVEL_KEYS),):
@@ -153,13 +149,12 @@ class LevelModel(ClassifierMixin, BaseEstimator):
             raise ValueError(f"thresholds must be 'cv' or {len(LEVEL_KEYS)} numbers, not {self.thresholds!r}")
         from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
-        # Out-of-fold probabilities of this model on its own training data. Each text is
-        # tokenized once (TermCounts) instead of once per fold: the same probabilities as
-        # cross_val_predict over clones of this model (tests/test_model.py checks it), faster.
+        # Out-of-fold probabilities of this model on its own training data: what
+        # cross_val_predict over clones of it gives (tests/test_model.py checks), from one
+        # tokenization instead of one per fold.
         folds = MultilabelStratifiedKFold(n_splits=inner_splits(labels, self.threshold_cv), shuffle=True, random_state=self.random_state)
-        counts = TermCounts(texts, self.prototypes, self.ngram_max)
         oof = np.zeros(labels.shape)
-        for train, test in folds.split(np.zeros(len(texts)), labels):
+        for train, test in folds.split(np.zeros(len(labels)), labels):
             fold = counts.fold(train, test, labels)
             fit, held_out = fold.matrices(self.lexicon_weight)
             coef, intercept = fit_level_regressions(fit, fold.fit_targets, self.C, self.random_state)

@@ -241,17 +241,14 @@ def _csr(arrays: Any, prefix: str) -> Any:
 
 def level_model_from_data(arrays: Any, settings: dict[str, Any]) -> Any:
     """A fitted ``LevelModel`` rebuilt from its arrays and settings (no training, no code run)."""
-    from csvnlp.features import LevelFeatures, make_vectorizer
+    from csvnlp.features import LevelFeatures
     from csvnlp.model import LevelModel
 
     model = LevelModel(prototypes=settings["prototypes"], thresholds=settings["thresholds_param"], **settings["params"])
     features = LevelFeatures(model.prototypes, model.ngram_max, model.lexicon_weight)
-    vectorizer = make_vectorizer(model.ngram_max, vocabulary=settings["vocabulary"])
-    vectorizer.set_params(stop_words=list(settings["stop_words"]), token_pattern=settings["token_pattern"])
-    vectorizer.idf_ = np.asarray(arrays["idf"], dtype=np.float64)
-    features.vectorizer_ = vectorizer
-    features.centroids_ = _csr(arrays, "centroids")
-    features.n_features_out_ = int(arrays["coef"].shape[1])
+    features.set_parts(settings["vocabulary"], arrays["idf"], _csr(arrays, "centroids"))
+    # the analyzer exactly as saved, whatever scikit-learn's defaults are today
+    features.vectorizer_.set_params(stop_words=list(settings["stop_words"]), token_pattern=settings["token_pattern"])
     model.features_ = features
     model.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
     model.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
