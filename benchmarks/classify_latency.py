@@ -49,7 +49,7 @@ def main() -> None:
     medians = {name: statistics.median(values) for name, values in seconds.items()}
 
     sys.path.insert(0, str(ROOT / "src"))
-    from csvnlp.bundle import load_bundle
+    from csvnlp.persistence import load_bundle
 
     bundle = load_bundle()
     texts = [f"{TEXT} Variant {i}: the cluster supports local suppliers and new markets." for i in range(300)]

@@ -154,7 +154,7 @@ def sample_accuracy() -> dict:
 def overhead(rounds: int = 3) -> dict:
     import statistics
 
-    from csvnlp.bundle import load_bundle
+    from csvnlp.persistence import load_bundle
     from csvnlp.language import _identifier, classify_in_supported_languages
 
     esif = pd.read_csv(EXTERNAL / "esif_operations_os_data/ESIF_2014-2020_List_of_beneficiaries_Oct_2016.csv", dtype=str, keep_default_na=False)

@@ -43,7 +43,7 @@ print(n)
 
 NAIVE = """
 import csv, sys
-from csvnlp.bundle import load_bundle
+from csvnlp.persistence import load_bundle
 bundle = load_bundle()
 with open(sys.argv[1], encoding="utf-8", newline="") as src, open(sys.argv[2], "w", encoding="utf-8", newline="") as dst:
     reader, writer = csv.DictReader(src, delimiter=";"), csv.writer(dst)

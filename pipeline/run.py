@@ -38,16 +38,16 @@ STAGES = {
         "command": ["train", "--out", "models/csvnlp-base", "--force"],
         "inputs": [
             "corpus/cases.jsonl", "corpus/extra", "corpus/source/clusters-and-shared-value-report.txt",
-            f"{CODE}/classifier.py", f"{CODE}/evaluation.py", f"{CODE}/training.py", f"{CODE}/entities.py",
-            f"{CODE}/levels.py", f"{CODE}/bundle.py",
+            f"{CODE}/features.py", f"{CODE}/model.py", f"{CODE}/selection.py", f"{CODE}/training.py",
+            f"{CODE}/entities.py", f"{CODE}/levels.py", f"{CODE}/persistence.py",
         ],
         "outputs": ["models/csvnlp-base/meta.json"],
     },
     "evaluate": {
         "command": ["evaluate", "--model", "models/csvnlp-base", "--out", "reports/evaluation", "--force"],
         "inputs": [
-            "corpus/cases.jsonl", "models/csvnlp-base/meta.json", f"{CODE}/evaluation.py",
-            f"{CODE}/reporting.py", f"{CODE}/external_sets.py",
+            "corpus/cases.jsonl", "corpus/extra", "models/csvnlp-base/meta.json", f"{CODE}/evaluation.py",
+            f"{CODE}/metrics.py", f"{CODE}/selection.py", f"{CODE}/reporting.py", f"{CODE}/external_sets.py",
         ],
         "outputs": ["reports/evaluation/metrics.json", "reports/evaluation/report.md", "reports/evaluation/report.html"],
     },

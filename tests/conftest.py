@@ -23,7 +23,7 @@ def report_text() -> str:
 
 @pytest.fixture(scope="session")
 def shipped_bundle():
-    from csvnlp.bundle import load_bundle
+    from csvnlp.persistence import load_bundle
 
     return load_bundle(SHIPPED_MODEL)
 

@@ -71,16 +71,33 @@ def test_classify_bad_input_is_one_clear_line_and_exit_3(cli, args, stdin, messa
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
 
 
-def test_classify_tampered_model_exit_4(cli, tmp_path):
+def test_classify_corrupted_model_exit_4(cli, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(SHIPPED_MODEL, model)
-    joblib_file = model / "classifier.joblib"
-    data = bytearray(joblib_file.read_bytes())
+    arrays = model / "level_model.npz"
+    data = bytearray(arrays.read_bytes())
     data[100] ^= 0xFF
-    joblib_file.write_bytes(bytes(data))
+    arrays.write_bytes(bytes(data))
     result = cli("classify", SUBMISSION, "--model", str(model))
     assert result.exit_code == 4
     assert "sha256" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_classify_model_holding_a_pickle_exit_4_with_one_line(tmp_path):
+    """Issue 11: a pickle planted in a model is refused before anything is unpickled."""
+    import pickle
+
+    model = tmp_path / "model"
+    shutil.copytree(SHIPPED_MODEL, model)
+    marker = tmp_path / "executed"
+    # unpickling this would create the marker file
+    payload = pickle.dumps(type("Boom", (), {"__reduce__": lambda self: (open, (str(marker), "w"))})())
+    (model / "classifier.joblib").write_bytes(payload)
+    done = subprocess.run([sys.executable, "-m", "csvnlp.cli", "classify", SUBMISSION, "--model", str(model)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 4 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "holds a pickle (classifier.joblib)" in done.stderr, done.stderr
+    assert not marker.exists()
 
 
 def test_classify_missing_model_exit_4(cli, tmp_path):

@@ -73,7 +73,7 @@ def test_import_sets_aside_duplicates_and_refuses_conflicts(cli, corpus_copy, tm
 def test_suggest_picks_diverse_uncertain_records(cli, tmp_path, records, shipped_bundle):
     import csv
 
-    from csvnlp.classifier import strip_field_labels
+    from csvnlp.features import strip_field_labels
 
     table = tmp_path / "pool.csv"
     with table.open("w", encoding="utf-8", newline="") as handle:
@@ -90,7 +90,7 @@ def test_suggest_picks_diverse_uncertain_records(cli, tmp_path, records, shipped
     items = [json.loads(l) for l in out.read_text().splitlines()]
     assert len(items) == 10
     assert not any(i["id"].startswith("copy-") for i in items)
-    vectors = shipped_bundle.classifier.vectorizer.transform([strip_field_labels(i["text"]) for i in items])
+    vectors = shipped_bundle.level_model.features_.tfidf([i["text"] for i in items])
     similarity = (vectors @ vectors.T).toarray()
     np.fill_diagonal(similarity, 0)
     assert similarity.max() < 0.8
@@ -173,7 +173,6 @@ def test_annotate_loses_nothing_when_the_terminal_is_killed(tmp_path, records):
 
 
 def test_negative_examples_are_used_in_training(records, report_text):
-    from csvnlp.classifier import Hyperparameters
     from csvnlp.report_source import level_descriptions
     from csvnlp.training import train_bundle
 
@@ -187,34 +186,23 @@ def test_negative_examples_are_used_in_training(records, report_text):
         ])
     ]
     probe = "We develop new algorithms to study the spin structure of black holes with lattice methods."
-    grid = [Hyperparameters(C=3.0, lexicon_weight=10.0, ngram_max=1)]
+    grid = [{"C": 3.0, "lexicon_weight": 10.0, "ngram_max": 1}]
     prototypes = level_descriptions(report_text)
     without = train_bundle(records, prototypes, grid=grid, trained_at="t")
     with_negatives = train_bundle(records + negatives, prototypes, grid=grid, trained_at="t")
     assert with_negatives.meta["corpus"]["cases"] == 31
-    assert with_negatives.classifier.gate.min_domain_terms == without.classifier.gate.min_domain_terms
-    p_without = without.classifier.predict_proba([probe])[0]
-    p_with = with_negatives.classifier.predict_proba([probe])[0]
+    assert with_negatives.level_model.min_domain_terms_ == without.level_model.min_domain_terms_
+    p_without = without.level_model.predict_proba([probe])[0]
+    p_with = with_negatives.level_model.predict_proba([probe])[0]
     assert p_with.sum() < p_without.sum()
 
 
 def test_training_with_force_keeps_the_previous_model(tmp_path, shipped_bundle):
-    from csvnlp.bundle import ModelBundle, load_bundle, save_bundle
+    from csvnlp.persistence import load_bundle, save_bundle
+    from csvnlp.predict import ModelBundle
 
     target = tmp_path / "m"
-    save_bundle(ModelBundle(shipped_bundle.classifier, shipped_bundle.entity_pipeline, dict(shipped_bundle.meta, name="first")), target)
-    save_bundle(ModelBundle(shipped_bundle.classifier, shipped_bundle.entity_pipeline, dict(shipped_bundle.meta, name="second")), target, force=True)
+    save_bundle(ModelBundle(shipped_bundle.level_model, shipped_bundle.entity_pipeline, dict(shipped_bundle.meta, name="first")), target)
+    save_bundle(ModelBundle(shipped_bundle.level_model, shipped_bundle.entity_pipeline, dict(shipped_bundle.meta, name="second")), target, force=True)
     assert load_bundle(target).meta["name"] == "second"
     assert load_bundle(tmp_path / "m.previous").meta["name"] == "first"
-
-
-@pytest.mark.slow
-def test_compare_prints_deltas(cli, tmp_path):
-    other = tmp_path / "other"
-    shutil.copytree(SHIPPED_MODEL, other)
-    result = cli("compare", str(SHIPPED_MODEL), str(other), "--repeats", "1", "--no-external", "--json")
-    assert result.exit_code == 0, result.stderr
-    comparison = json.loads(result.stdout)
-    assert comparison["macro_f1_delta"]["mean"] == 0.0  # same settings, same folds
-    human = cli("compare", str(SHIPPED_MODEL), str(other), "--repeats", "1", "--no-external")
-    assert "B-A +0.000" in human.stdout and "verdict: no difference" in human.stdout

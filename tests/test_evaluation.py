@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from csvnlp.classifier import Hyperparameters
-from csvnlp.evaluation import evaluate_corpus, keyword_rule, level_metrics
+from csvnlp.evaluation import evaluate_corpus, keyword_rule
+from csvnlp.metrics import level_metrics
 
 from conftest import SHIPPED_MODEL
 
@@ -36,9 +36,9 @@ def test_evaluation_fits_vocabulary_and_entity_patterns_on_training_folds_only(r
     corpus, special = with_unique_case(records)
     seen = {"held_out": 0, "trained": 0}
 
-    def check(model, test_indices):
-        vocabulary = model.classifier.vectorizer.vocabulary_
-        patterns = {p["pattern"] for p in model.entity_pipeline.get_pipe("csvnlp_names").patterns}
+    def check(level_model, entity_pipeline, test_indices):
+        vocabulary = level_model.features_.vectorizer_.vocabulary_
+        patterns = {p["pattern"] for p in entity_pipeline.get_pipe("csvnlp_names").patterns}
         if special in test_indices:
             seen["held_out"] += 1
             assert UNIQUE_WORD not in vocabulary and UNIQUE_NAME not in patterns
@@ -46,9 +46,9 @@ def test_evaluation_fits_vocabulary_and_entity_patterns_on_training_folds_only(r
             seen["trained"] += 1
             assert UNIQUE_WORD in vocabulary and UNIQUE_NAME in patterns  # so the check above can fail
 
-    evaluation = evaluate_corpus(corpus, level_descriptions(report_text), Hyperparameters(C=3.0, lexicon_weight=10.0, ngram_max=1),
+    evaluation = evaluate_corpus(corpus, level_descriptions(report_text), {"C": 3.0, "lexicon_weight": 10.0, "ngram_max": 1},
                                  {"products_markets": 0.5, "value_chain": 0.5, "cluster_development": 0.5},
-                                 repeats=2, permutations=0, on_fold=check)
+                                 repeats=2, permutations=0, on_fold=check, extras=False)
     assert seen == {"held_out": 2, "trained": 6}
     missed = {(m["case"], m["text"]) for m in evaluation["entities"]["missed"]}
     assert (corpus[special]["id"], UNIQUE_NAME) in missed
@@ -65,6 +65,39 @@ def test_evaluation_metrics_on_a_known_case():
     assert metrics["subset_accuracy"] == pytest.approx(1 / 3)
     assert metrics["hamming_loss"] == pytest.approx(2 / 9)
     assert metrics["micro_f1"] == pytest.approx(2 * 2 / (2 * 2 + 0 + 2))
+
+
+def test_metrics_bootstrap_scores_equal_scikit_learn_with_sample_weights():
+    """The vectorized resampling scores are sklearn.metrics' scores with case weights."""
+    import numpy as np
+    from sklearn.metrics import accuracy_score, f1_score, hamming_loss
+
+    from csvnlp.metrics import weighted_scores
+
+    rng = np.random.default_rng(3)
+    gold, predicted = rng.integers(0, 2, (40, 3)), rng.integers(0, 2, (40, 3))
+    predicted[:, 1] = 0  # a level never predicted: F1 0 by zero_division
+    weights = np.stack([np.bincount(rng.integers(0, 40, 40), minlength=40) for _ in range(25)]).astype(float)
+    scores = weighted_scores(gold, predicted, weights)
+    for b, w in enumerate(weights):
+        assert scores["macro_f1"][b] == pytest.approx(f1_score(gold, predicted, average="macro", sample_weight=w, zero_division=0.0))
+        assert scores["micro_f1"][b] == pytest.approx(f1_score(gold, predicted, average="micro", sample_weight=w, zero_division=0.0))
+        assert scores["subset_accuracy"][b] == pytest.approx(accuracy_score(gold, predicted, sample_weight=w))
+        assert scores["hamming_loss"][b] == pytest.approx(hamming_loss(gold, predicted, sample_weight=w))
+        np.testing.assert_allclose(scores["per_level_f1"][b], f1_score(gold, predicted, average=None, sample_weight=w, zero_division=0.0))
+
+
+def test_metrics_paired_bootstrap_of_a_model_against_itself_is_zero():
+    import numpy as np
+
+    from csvnlp.metrics import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    gold, predicted = rng.integers(0, 2, (30, 3)), rng.integers(0, 2, (30, 3))
+    same = paired_bootstrap(gold, predicted, predicted)
+    assert same["macro_f1"]["delta"] == {"mean": 0.0, "low": 0.0, "high": 0.0}
+    better = paired_bootstrap(gold, predicted, gold)  # B is always right
+    assert better["macro_f1"]["delta"]["low"] > 0 and better["hamming_loss"]["delta"]["high"] < 0
 
 
 def test_evaluation_keyword_rule_reads_the_level_definitions():
@@ -99,7 +132,7 @@ def test_evaluate_cli_writes_markdown_html_and_metrics(cli, tmp_path, records):
     assert metrics["test_sets"][str(test_set)]["cases"] == 2
     assert "permutation_test" in metrics and "learning_curve" in metrics and metrics["errors"] is not None
     # the refreshed model card does not break the bundle's integrity check
-    from csvnlp.bundle import load_bundle
+    from csvnlp.persistence import load_bundle
 
     assert "From `csvnlp evaluate`" in (model / "README.md").read_text()
     load_bundle(model)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from csvnlp.corpus import resolve_decisions
 from csvnlp.errors import InputError, OutputExistsError
 from csvnlp.journal import Journal, read_entries
 from csvnlp.levels import LEVEL_KEYS
@@ -48,19 +49,19 @@ def suggest(
 
     Streams the chunks; keeps only the ``pool_factor * n`` most uncertain rows in memory.
     """
-    from csvnlp.classifier import strip_field_labels
     from csvnlp.inputs import text_problem
 
-    classifier = bundle.classifier
+    model = bundle.level_model
+    thresholds = dict(zip(LEVEL_KEYS, (float(t) for t in model.thresholds_)))
     pool: list[tuple[float, int, dict[str, Any]]] = []
     order = 0
     for chunk in chunks:
         rows = [(i, t) for i, t in enumerate(chunk.texts) if chunk.problems[i] is None and text_problem(t) is None]
         if not rows:
             continue
-        results = classifier.classify([t for _, t in rows])
+        results = model.classify([t for _, t in rows])
         for (i, text), result in zip(rows, results):
-            margin, level = uncertainty(result["probabilities"], classifier.thresholds)
+            margin, level = uncertainty(result["probabilities"], thresholds)
             item = {"id": chunk.ids[i], "text": text, "closest_level": level, "margin": round(margin, 4),
                     "suggested": result["predicted"], "probabilities": {k: round(v, 4) for k, v in result["probabilities"].items()}}
             order += 1
@@ -70,8 +71,7 @@ def suggest(
             elif entry > pool[0]:
                 heapq.heapreplace(pool, entry)
     candidates = [item for _, _, item in sorted(pool, key=lambda e: (-e[0], -e[1]))]
-    vectorizer = classifier.vectorizer
-    known = vectorizer.transform([strip_field_labels(t) for t in corpus_texts]) if corpus_texts else None
+    known = model.features_.tfidf(corpus_texts) if corpus_texts else None
     chosen: list[dict[str, Any]] = []
     chosen_vectors: list[Any] = []
     # round-robin over the level each candidate is closest to, most uncertain first
@@ -80,7 +80,7 @@ def suggest(
         for key in LEVEL_KEYS:
             while queues[key]:
                 candidate = queues[key].pop(0)
-                vector = vectorizer.transform([strip_field_labels(candidate["text"])])
+                vector = model.features_.tfidf([candidate["text"]])
                 if known is not None and known.shape[0] and (vector @ known.T).max() >= max_similarity:
                     continue
                 if any((vector @ other.T).toarray()[0, 0] >= max_similarity for other in chosen_vectors):
@@ -126,25 +126,6 @@ def decisions_path(annotation_file: Path) -> Path:
 def read_decisions(path: Path) -> list[dict[str, Any]]:
     """Every logged action; a torn last line (a kill mid-write) is ignored."""
     return read_entries(path)
-
-
-def resolve_decisions(actions: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """id -> its standing decision. An undo takes back the latest decision still standing and
-    restores what stood for that id before it (a relabel then undo keeps the first label)."""
-    standing: dict[str, dict[str, Any]] = {}
-    history: list[tuple[str, dict[str, Any] | None]] = []
-    for action in actions:
-        if action.get("action") == "undo":
-            if history:
-                record_id, previous = history.pop()
-                if previous is None:
-                    standing.pop(record_id, None)
-                else:
-                    standing[record_id] = previous
-        elif action.get("action") == "label" and "id" in action:
-            history.append((action["id"], standing.get(action["id"])))
-            standing[action["id"]] = action
-    return standing
 
 
 class DecisionLog:

@@ -18,7 +18,7 @@ from csvnlp.errors import CsvnlpError, ExitStatus
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 unexpected error; 2 usage; 3 bad input (empty, binary, undecodable, "
-    "unreadable, malformed); 4 bad model (missing, corrupt, tampered, other scikit-learn); "
+    "unreadable, malformed); 4 bad model (missing, corrupt, old format, holds a pickle); "
     "5 invalid corpus; 6 output exists (use --force); 7 a tagging run is incomplete (rerun with --resume); "
     "8 PDF with no text layer (run OCR first); 9 password-protected PDF/DOCX; 130 interrupted."
 )
@@ -54,7 +54,8 @@ def run(action: Callable[[], Any]) -> Any:
 
 
 # Options several commands share, declared once so their names and help stay in step.
-MODEL_OPTION = typer.Option(None, "--model", help="Model bundle directory (default: models/csvnlp-base).")
+MODEL_OPTION = typer.Option(None, "--model", help="Model directory (default: $CSVNLP_MODEL if set, else the model packaged with csvnlp).")
+JOBS_OPTION = typer.Option(2, "--jobs", "-j", min=1, help="Processes for cross-validation folds.")
 TEXT_COLUMNS_OPTION = typer.Option(..., "--text-column", "-t", help="Column holding the description; repeat to join several (e.g. title + objective).")
 ID_COLUMN_OPTION = typer.Option(None, "--id-column", help="Column to use as the row id (default: the row number).")
 SEP_OPTION = typer.Option(None, "--sep", help="CSV delimiter (default: the one the header line uses most of , TAB ; |).")
@@ -135,25 +136,27 @@ def train(
     out: Path = typer.Option(..., "--out", help="Directory for the new model bundle, e.g. models/my-model."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model at --out."),
     seed: int = typer.Option(13, "--seed", help="Random seed; the same corpus and seed give the same model."),
+    jobs: int = JOBS_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Train a model bundle from the corpus (corpus/ plus corpus/extra/).
+    """Train a model from the corpus (corpus/ plus corpus/extra/).
 
-    Chooses settings by repeated stratified cross-validation, fits the level classifier and
-    the entity patterns, and writes the bundle atomically; an existing model is replaced only
-    with --force, and then kept as DIR.previous."""
+    Chooses settings and thresholds by stratified cross-validation, fits the level model and
+    the entity patterns, and writes the model atomically (plain npz/JSON files, no pickle);
+    records marked "split": "test" are left out. An existing model is replaced only with
+    --force, and then kept as DIR.previous."""
     from rich.progress import Progress
 
-    from csvnlp.corpus import load_corpus
+    from csvnlp.corpus import load_corpus, split_records
     from csvnlp.training import prototypes_for, train_to_directory
 
-    records = run(lambda: load_corpus(corpus))
+    records, held_out = split_records(run(lambda: load_corpus(corpus)))
     prototypes = prototypes_for(corpus)
     with Progress(transient=True, disable=as_json or not sys.stderr.isatty()) as progress:
         task = progress.add_task("cross-validating settings", total=None)
         bundle = run(
             lambda: train_to_directory(
-                records, prototypes, out, force=force, seed=seed,
+                records, prototypes, out, force=force, seed=seed, n_jobs=jobs,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         )
@@ -161,6 +164,7 @@ def train(
     summary = {
         "model": str(out),
         "cases": meta["corpus"]["cases"],
+        "test_split_left_out": len(held_out),
         "level_counts": meta["corpus"]["level_counts"],
         "hyperparameters": meta["hyperparameters"],
         "thresholds": meta["thresholds"],
@@ -171,7 +175,8 @@ def train(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    typer.echo(f"trained {out} on {summary['cases']} cases {summary['level_counts']}")
+    typer.echo(f"trained {out} on {summary['cases']} cases {summary['level_counts']}"
+               + (f"; {len(held_out)} test-split records left out" if held_out else ""))
     typer.echo(f"settings {summary['hyperparameters']}, thresholds {summary['thresholds']}")
     typer.echo(f"cross-validated macro-F1 {summary['cv_macro_f1']:.3f} (keyword rule {summary['keyword_rule_macro_f1']:.3f}); per level {summary['cv_per_level_f1']}")
 
@@ -218,8 +223,8 @@ def classify(
     if not inputs:
         fail("nothing to classify: give TEXT, --file PATH or '-' for standard input (see --help)", ExitStatus.BAD_INPUT)
 
-    from csvnlp.bundle import load_bundle
     from csvnlp.language import classify_in_supported_languages
+    from csvnlp.persistence import load_bundle
     from csvnlp.sections import section_report
 
     bundle = run(lambda: load_bundle(model))
@@ -284,7 +289,7 @@ def tag(
     Each row's language is detected; a text the model cannot read (not English) gets
     status=unsupported_language and its code in the language column, never a level.
     """
-    from csvnlp.bundle import default_model_dir
+    from csvnlp.persistence import default_model_dir
     from csvnlp.tagging import TagOptions, tag_table
 
     if engine not in ("local", "dask"):
@@ -348,7 +353,7 @@ def tag(
 def evaluate(
     out: Path = typer.Option(..., "--out", help="Directory for report.md (+ figures/), report.html and metrics.json."),
     corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus directories or files to cross-validate on (repeatable)."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle whose settings are evaluated (default: models/csvnlp-base)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model whose settings are evaluated (default: $CSVNLP_MODEL, else the packaged model)."),
     test_sets: List[Path] = typer.Option([], "--test-set", help="A labelled file in the corpus format (JSONL or CSV id,text,levels), scored with the model as it is (repeatable)."),
     repeats: int = typer.Option(10, "--repeats", min=1, help="Cross-validation repeats."),
     permutations: int = typer.Option(100, "--permutations", min=0, help="Label permutations for the significance test."),
@@ -356,6 +361,7 @@ def evaluate(
     nested: bool = typer.Option(True, "--nested/--no-nested", help="Choose the settings inside each training fold too (nested CV); --no-nested reuses the model's settings (faster, slightly optimistic)."),
     update_card: bool = typer.Option(True, "--update-card/--no-update-card", help="Refresh the model card (MODEL/README.md) from these metrics."),
     force: bool = typer.Option(False, "--force", help="Replace an existing report in --out."),
+    jobs: int = JOBS_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the headline figures as JSON."),
 ) -> None:
     """Write an evaluation report: cross-validation against baselines, with intervals.
@@ -366,23 +372,25 @@ def evaluate(
     precision/recall; every misclassified case; abstention on ERC/MSCA abstracts and the level
     distribution over ERDF/ESF operations (when ../shared/data is present).
     """
-    from csvnlp.bundle import load_bundle, refresh_model_card
-    from csvnlp.corpus import load_corpus
+    from csvnlp.corpus import load_corpus, split_records
     from csvnlp.errors import OutputExistsError
     from csvnlp.evaluation import evaluate_model
+    from csvnlp.persistence import load_bundle, refresh_model_card
     from csvnlp.reporting import write_report
     from csvnlp.training import prototypes_for
 
     if (out / "metrics.json").exists() and not force:
         fail(f"{out} already holds a report; pass --force to replace it", OutputExistsError.exit_status)
-    records = run(lambda: load_corpus(corpus))
+    records, frozen = split_records(run(lambda: load_corpus(corpus)))
     tests = {str(path): run(lambda p=path: load_corpus([p])) for path in test_sets}
+    if frozen:
+        tests["frozen external test split (split=test)"] = frozen
     bundle = run(lambda: load_bundle(model))
     prototypes = prototypes_for(corpus)
     say = (lambda message: typer.echo(f"... {message}", err=True)) if not as_json else None
     evaluation = run(lambda: evaluate_model(records, prototypes, bundle, tests, repeats=repeats,
                                             permutations=permutations, external=not no_external, progress=say,
-                                            nested=nested))
+                                            nested=nested, n_jobs=jobs))
     paths = write_report(evaluation, bundle.meta, out)
     if update_card and bundle.path is not None:
         refresh_model_card(bundle, evaluation)
@@ -390,7 +398,7 @@ def evaluate(
     summary = {
         "report": {k: str(v) for k, v in paths.items()},
         "macro_f1": {name: headline[name]["macro_f1"] for name in ("model", "keyword_rule", "prior")},
-        "permutation_p_value": evaluation["permutation_test"]["p_value"],
+        "permutation_p_value": (evaluation["permutation_test"] or {}).get("p_value"),
         "entity_exact_f1": {label: evaluation["entities"]["exact"][label]["f1"] for label in ("CLUSTER", "PROGRAMME")},
         "abstention_uncertain_share": (evaluation.get("external") or {}).get("abstention", {}).get("uncertain_share"),
     }
@@ -454,7 +462,7 @@ def suggest(
     Those the model is least sure of, spread over the three levels, and no near-duplicates of
     each other or of the corpus; written with the model's suggestions pre-filled."""
     from csvnlp.annotation import check_annotation_target, suggest as pick, write_annotation_file
-    from csvnlp.bundle import load_bundle
+    from csvnlp.persistence import load_bundle
     from csvnlp.corpus import load_corpus
     from csvnlp.tables import TableReader
     from csvnlp.tagging import TagOptions
@@ -518,43 +526,64 @@ def annotate(
 def compare(
     model_a: Path = typer.Argument(..., help="The current model, e.g. models/csvnlp-base."),
     model_b: Path = typer.Argument(..., help="The candidate, e.g. a model trained with corpus/extra/."),
-    corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus for the shared cross-validation folds."),
-    test_sets: List[Path] = typer.Option([], "--test-set", help="Labelled file(s) to score both models on as they are."),
-    repeats: int = typer.Option(5, "--repeats", min=1, help="Cross-validation repeats."),
-    no_external: bool = typer.Option(False, "--no-external", help="Skip the ERC/MSCA abstention check."),
+    test_sets: List[Path] = typer.Option([], "--test-set", help="Labelled file(s) (JSONL or CSV id,text,levels) to score both trained models on (default: the frozen external test split, corpus/external_test/ or records marked split=test)."),
+    cv: bool = typer.Option(False, "--cv", help="Instead: refit both models' settings on the same CV folds of --corpus (their trained weights are not used)."),
+    corpus: List[Path] = typer.Option([Path("corpus")], "--corpus", help="Corpus for --cv, and where the default test split is looked for."),
+    repeats: int = typer.Option(5, "--repeats", min=1, help="CV repeats with --cv."),
+    jobs: int = JOBS_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
 ) -> None:
-    """Compare two models on the same folds and sets: should B replace A?
+    """Should B replace A? Score both trained models on the same labelled test set.
 
-    Prints B minus A: macro-F1 (with a paired 95% interval), per-level F1, abstention on
-    not-CSV abstracts, and macro-F1 on each --test-set."""
-    from csvnlp.bundle import load_bundle
-    from csvnlp.corpus import load_corpus
-    from csvnlp.evaluation import compare_models
+    Prints each model's macro-F1, micro-F1, subset accuracy, Hamming loss and per-level F1,
+    B minus A with a paired bootstrap 95% interval (the same resampled cases for both), and a
+    verdict. The test set is --test-set, else the frozen external split corpus/external_test/."""
+    from csvnlp.corpus import load_corpus, split_records
+    from csvnlp.evaluation import DEFAULT_TEST_SET_DIR, compare_by_cv, compare_on_test_set, verdict
+    from csvnlp.persistence import load_bundle
     from csvnlp.training import prototypes_for
 
     bundles = [run(lambda p=p: load_bundle(p)) for p in (model_a, model_b)]
-    records = run(lambda: load_corpus(corpus))
-    tests = {str(p): run(lambda p=p: load_corpus([p])) for p in test_sets}
-    result = run(lambda: _compare(compare_models, bundles, records, prototypes_for(corpus), tests, repeats, not no_external))
+    if cv:
+        records = split_records(run(lambda: load_corpus(corpus)))[0]
+        result = run(lambda: compare_by_cv(bundles, records, prototypes_for(corpus), repeats=repeats, n_jobs=jobs))
+        source = f"{repeats} x 4-fold CV of {', '.join(map(str, corpus))} (settings refitted, trained weights unused)"
+    else:
+        frozen_dir = corpus[0] / DEFAULT_TEST_SET_DIR if corpus else Path("corpus") / DEFAULT_TEST_SET_DIR
+        if test_sets:
+            records, where = run(lambda: load_corpus(test_sets)), ", ".join(map(str, test_sets))
+        elif frozen_dir.is_dir():
+            records, where = run(lambda: load_corpus([frozen_dir])), str(frozen_dir)
+        else:
+            present = [c for c in corpus if c.exists()]
+            records = split_records(run(lambda: load_corpus(present)))[1] if present else []
+            where = f"records marked split=test in {', '.join(map(str, present))}"
+        if not records:
+            fail(f"no test set: pass --test-set FILE (labelled, corpus format), or --cv to refit both models' settings on the "
+                 f"corpus's folds; there is no frozen external test split yet ({frozen_dir}/ or records marked split=test)",
+                 ExitStatus.USAGE)
+        result = compare_on_test_set(bundles, records)
+        source = f"{where}, trained weights as they are"
+    result["models"] = [{"path": str(bundle.path), "name": bundle.meta.get("name"), "cases": bundle.meta["corpus"]["cases"]} for bundle in bundles]
+    result["source"] = source
+    paired = result["paired"]
+    result["verdict"] = verdict(paired["macro_f1"]["delta"])
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
-    a, b = result["macro_f1"]
-    d = result["macro_f1_delta"]
     typer.echo(f"A {model_a} ({result['models'][0]['cases']} training cases)   B {model_b} ({result['models'][1]['cases']} training cases)")
-    typer.echo(f"macro-F1   A {a['mean']:.3f} [{a['low']:.3f}, {a['high']:.3f}]   B {b['mean']:.3f} [{b['low']:.3f}, {b['high']:.3f}]   "
-               f"B-A {d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]")
-    for key in result["per_level_f1"][0]:
-        fa, fb = result["per_level_f1"][0][key], result["per_level_f1"][1][key]
-        typer.echo(f"  {key:<20} A {fa:.3f}   B {fb:.3f}   B-A {fb - fa:+.3f}")
-    if "abstention_uncertain_share" in result:
-        ua, ub = result["abstention_uncertain_share"]
-        typer.echo(f"uncertain on ERC/MSCA abstracts   A {ua:.1%}   B {ub:.1%}   B-A {ub - ua:+.1%}")
-    for name, (fa, fb) in result["test_sets"].items():
-        typer.echo(f"test set {name}: macro-F1 A {fa:.3f}   B {fb:.3f}   B-A {fb - fa:+.3f}")
-    verdict = "B is better beyond the interval" if d["low"] > 0 else "B is worse beyond the interval" if d["high"] < 0 else "no difference beyond chance on these cases"
-    typer.echo(f"verdict: {verdict}")
+    typer.echo(f"scored on {result['cases']} cases: {source}")
+    for name, label in (("macro_f1", "macro-F1"), ("micro_f1", "micro-F1"), ("subset_accuracy", "subset accuracy"), ("hamming_loss", "Hamming loss (lower is better)")):
+        m = paired[name]
+        d = m["delta"]
+        typer.echo(f"{label:<31} A {m['a']:.3f}   B {m['b']:.3f}   B-A {d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]")
+    for key, m in paired["per_level_f1"].items():
+        d = m["delta"]
+        typer.echo(f"  F1 {key:<26} A {m['a']:.3f}   B {m['b']:.3f}   B-A {d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]")
+    if "uncertain_share" in result:
+        ua, ub = result["uncertain_share"]
+        typer.echo(f"uncertain share                 A {ua:.1%}   B {ub:.1%}")
+    typer.echo(f"verdict (macro-F1): {result['verdict']}")
 
 
 def _compare(compare_models: Callable[..., Any], bundles: list[Any], records: list[Any], prototypes: Any,

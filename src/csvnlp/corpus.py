@@ -16,7 +16,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from csvnlp.errors import CorpusError, InputError
 from csvnlp.levels import LEVEL_KEYS
@@ -36,6 +36,9 @@ EXTRA_DIR = "extra"
 TORN_LINE = "incomplete last line (a write cut short by a kill?)"
 # Corpus files are read whole (they are validated as a set); this bounds what that can cost.
 MAX_CORPUS_BYTES = 256 << 20
+# Records marked "split": "test" form the frozen external test split: never trained or tuned
+# on, scored by `evaluate` and used by `compare` as the default test set.
+TEST_SPLIT = "test"
 # Key order of a built record, so two builds are byte-identical and diffs read well.
 RECORD_KEYS = (
     "id", "title", "section", "text", "levels", "cluster_participation",
@@ -275,6 +278,13 @@ def load_corpus(paths: Iterable[Path]) -> list[dict[str, Any]]:
     return records
 
 
+def split_records(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(training records, frozen test split): a record is in the test split when its
+    ``split`` field is "test"; other fields an annotation carries are kept as they are."""
+    test = [r for r in records if r.get("split") == TEST_SPLIT]
+    return [r for r in records if r.get("split") != TEST_SPLIT], test
+
+
 # --------------------------------------------------------------------------- validating
 
 
@@ -390,10 +400,28 @@ class ImportReport:
     conflicts: list[str]  # "line N: same text as ..., levels differ": blocks the import
 
 
+def resolve_decisions(actions: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """id -> its standing decision in an annotation decisions log. An undo takes back the
+    latest decision still standing and restores what stood for that id before it (a relabel
+    then undo keeps the first label)."""
+    standing: dict[str, dict[str, Any]] = {}
+    history: list[tuple[str, dict[str, Any] | None]] = []
+    for action in actions:
+        if action.get("action") == "undo":
+            if history:
+                record_id, previous = history.pop()
+                if previous is None:
+                    standing.pop(record_id, None)
+                else:
+                    standing[record_id] = previous
+        elif action.get("action") == "label" and "id" in action:
+            history.append((action["id"], standing.get(action["id"])))
+            standing[action["id"]] = action
+    return standing
+
+
 def _mapped_records(path: Path, id_column: str, text_column: str, levels_column: str, levels_sep: str) -> tuple[list[dict[str, Any]], list[Problem]]:
     """Records from an analyst's CSV/JSONL (columns mapped) or from an annotation decisions log."""
-    from csvnlp.annotation import resolve_decisions
-
     mapped_csv = path.suffix.lower() == ".csv" and (id_column, text_column, levels_column) != ("id", "text", "levels")
     raw, problems = read_records(path) if not mapped_csv else ([], [])
     if raw and all("action" in r for r in raw):  # a decisions log from `csvnlp annotate`

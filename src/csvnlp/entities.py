@@ -218,17 +218,6 @@ class NameFinder:
             doc.user_data[NAMES_COMPONENT] = []
         return doc
 
-    def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "patterns.json").write_text(json.dumps(self.patterns, ensure_ascii=False, indent=0), encoding="utf-8")
-
-    def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> "NameFinder":
-        self.patterns = []
-        self.matcher = PhraseMatcher(self.vocab, attr="ORTH")
-        self.add_patterns(json.loads((Path(path) / "patterns.json").read_text(encoding="utf-8")))
-        return self
-
 
 @Language.factory(NAMES_COMPONENT)
 def make_name_finder(nlp: Language, name: str) -> NameFinder:
@@ -261,23 +250,31 @@ def build_entity_pipeline(records: Iterable[dict[str, Any]]) -> Language:
     return nlp
 
 
-# The tokenizer is rebuilt by ``blank_pipeline`` and the vocabulary by re-adding the patterns,
-# rather than read back: the tokenizer's special cases
-# would otherwise be loaded twice (defaults, then disk), which was 0.3 s of every cold start.
-NOT_SAVED = ["tokenizer", "vocab"]
+def pipeline_patterns(nlp: Language) -> list[dict[str, str]]:
+    """The learned phrase patterns of a pipeline: all a saved entity pipeline needs."""
+    return list(nlp.get_pipe(NAMES_COMPONENT).patterns)  # type: ignore[attr-defined]
 
 
-def save_entity_pipeline(nlp: Language, path: Path) -> None:
-    nlp.to_disk(path, exclude=NOT_SAVED)
+def save_entity_patterns(nlp: Language, path: Path) -> None:
+    """One JSON object per line ({"label", "pattern"}): plain data, loading runs no code."""
+    lines = [json.dumps(p, ensure_ascii=False, sort_keys=True) for p in pipeline_patterns(nlp)]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
-def load_entity_pipeline(path: Path) -> Language:
-    """Rebuild the pipeline's component, then read its saved patterns (spaCy's from_disk)."""
-    if not (path / "config.cfg").is_file():
-        raise FileNotFoundError(f"{path} holds no spaCy pipeline (config.cfg)")
+def load_entity_patterns(path: Path) -> Language:
+    """Rebuild the pipeline from ``blank_pipeline`` and the saved patterns; raise ValueError
+    on a line that is not a {"label", "pattern"} object."""
+    patterns = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        pattern = json.loads(line)
+        if not (isinstance(pattern, dict) and isinstance(pattern.get("label"), str) and isinstance(pattern.get("pattern"), str)):
+            raise ValueError(f"{path.name} line {number} is not a {{'label', 'pattern'}} object")
+        patterns.append({"label": pattern["label"], "pattern": pattern["pattern"]})
     nlp = blank_pipeline()
-    nlp.add_pipe(NAMES_COMPONENT)
-    return nlp.from_disk(path, exclude=NOT_SAVED)
+    nlp.add_pipe(NAMES_COMPONENT).add_patterns(patterns)  # type: ignore[attr-defined]
+    return nlp
 
 
 def doc_entities(doc: Doc) -> list[dict[str, Any]]:

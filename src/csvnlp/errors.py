@@ -16,7 +16,7 @@ class ExitStatus(IntEnum):
     ERROR = 1  # unexpected failure (a bug: please report it)
     USAGE = 2  # wrong command-line arguments (Typer/Click's own code)
     BAD_INPUT = 3  # empty/binary/undecodable text, unreadable or malformed input file
-    BAD_MODEL = 4  # model bundle missing, corrupt, tampered or made with other library versions
+    BAD_MODEL = 4  # model missing, corrupt (sha256 mismatch), in the old pickle format, or holding a pickle
     INVALID_CORPUS = 5  # corpus file has problems (``corpus validate``)
     EXISTS = 6  # refusing to overwrite an existing output without --force
     INCOMPLETE = 7  # a tagging run's part files are missing or corrupt; rerun with --resume

@@ -3,10 +3,10 @@
 Every file, JSON object and CLI flag uses the stable keys below. The definitions are the
 report's own words (section 2 and section 6); the keyword lexicons are written from those
 definitions and serve two purposes: the keyword-rule baseline, and lexicon features whose
-weights the classifier learns. Every term of every list here occurs in the report outside
-its cases (``report_source.text_outside_cases``: sections 1-4.2 and 6-7, not 4.3 or 5), and a
-test checks each one: a term seen only in the cases would let the 27-case figures learn the
-cases through a list no fold can refit.
+weights the level model learns (see ``model.py`` and ``features.py``). Every term of every
+list here occurs in the report outside its cases (``report_source.text_outside_cases``:
+sections 1-4.2 and 6-7, not 4.3 or 5), and a test checks each one: a term seen only in the
+cases would let the 27-case figures learn the cases through a list no fold can refit.
 """
 
 from __future__ import annotations

@@ -16,6 +16,13 @@ def _fmt_interval(block: dict[str, Any] | None) -> str:
     return f"{block['mean']:.3f} (95% interval {block['low']:.3f}-{block['high']:.3f})"
 
 
+def _imbalance_line(corpus: dict[str, Any]) -> str:
+    counts = sorted(corpus["level_counts"].items(), key=lambda item: -item[1])
+    (top, most), (rare, fewest) = counts[0], counts[-1]
+    return (f"- Label imbalance: {most} of {corpus['cases']} cases are `{top}`, only {fewest} `{rare}`; "
+            f"`{rare}` is the least reliable level.")
+
+
 def render_model_card(meta: dict[str, Any], evaluation: dict[str, Any] | None = None) -> str:
     """The bundle's README.md: intended use, data, levels, thresholds, scores, limits."""
     corpus = meta["corpus"]
@@ -79,8 +86,7 @@ def render_model_card(meta: dict[str, Any], evaluation: dict[str, Any] | None = 
         f"- Trained on {corpus['cases']} cases: every score above has a wide interval; a handful of "
         "new annotations can move it.",
         "- English only. Texts in other languages come out `uncertain` or wrong.",
-        "- Label imbalance: 21 of 27 cases are `products_markets`, only 4 `value_chain`; "
-        "`value_chain` is the least reliable level.",
+        _imbalance_line(corpus),
         "- The cases are cluster projects described by one report's authors; descriptions written "
         "for other purposes (research abstracts, operation summaries) differ in style.",
         "- Entity extraction finds names learned from the corpus plus general shapes (call "
@@ -256,6 +262,27 @@ def _metric_rows(metrics: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _permutation_sentence(perm: dict[str, Any]) -> str:
+    smallest = perm["p_value"] <= perm["smallest_possible_p"]
+    return (f"Permutation test (scikit-learn's permutation_test_score): macro-F1 {perm['observed_macro_f1']:.3f} with the real "
+            f"labels against {perm['null_mean']:.3f} on average (95th percentile {perm['null_95th']:.3f}) over "
+            f"{perm['permutations']} shuffles of the label rows; p = {perm['p_value']:.4f}"
+            + (" (the smallest p this many permutations can give)" if smallest else "")
+            + ". Every run, with real or shuffled labels, refits vocabulary, weights, thresholds and evidence gate inside "
+            "each training fold with the model's settings; only the settings are not re-chosen per fold.")
+
+
+def _leave_one_out_blocks(evaluation: dict[str, Any]) -> list[tuple]:
+    loo = evaluation["leave_one_out"]
+    if not loo:
+        return [("h3", "Leave-one-out (second view)"), ("p", f"Skipped: {evaluation['cases']} cases ({evaluation['scheme']['caveat']}).")]
+    return [
+        ("h3", "Leave-one-out (second view)"),
+        ("p", f"macro-F1 {loo['macro_f1']:.3f}, micro-F1 {loo['micro_f1']:.3f}, subset accuracy {loo['subset_accuracy']:.3f}."),
+        ("table", ["level", "precision", "recall", "F1", "support"], _metric_rows(loo)),
+    ]
+
+
 def build_report_blocks(evaluation: dict[str, Any], meta: dict[str, Any]) -> list[tuple]:
     cv = evaluation["cross_validation"]
     headline = cv["headline"]
@@ -275,11 +302,7 @@ def build_report_blocks(evaluation: dict[str, Any], meta: dict[str, Any]) -> lis
          [[name, _iv(headline[key]["macro_f1"]), _iv(headline[key]["micro_f1"]), _iv(headline[key]["subset_accuracy"]), _iv(headline[key]["hamming_loss"])]
           for name, key in (("csvnlp model", "model"), ("keyword rule (level definitions)", "keyword_rule"), ("prior (DummyClassifier)", "prior"))]),
         ("figure", "baselines", "Model against baselines", _plot_baselines(evaluation)),
-        ("p", f"Permutation test: macro-F1 {perm['observed_macro_f1']:.3f} with the real labels against "
-              f"{perm['null_mean']:.3f} on average (95th percentile {perm['null_95th']:.3f}) over {perm['permutations']} "
-              f"shuffles of the label rows; p = {perm['p_value']:.4f} (the smallest p this many permutations can give). "
-              "To keep it affordable each run uses the stored thresholds instead of refitting them per fold, so its "
-              "observed score is higher than the nested headline above; real and shuffled labels are scored alike."),
+        ("p", _permutation_sentence(perm)),
         ("figure", "permutation", "Permutation test", _plot_permutation(evaluation)),
         ("h2", "Per level"),
         ("table", ["level", "precision", "recall", "F1", "support"], _metric_rows({"per_level": cv["per_level"]["model"]})),
@@ -288,10 +311,7 @@ def build_report_blocks(evaluation: dict[str, Any], meta: dict[str, Any]) -> lis
         ("figure", "confusion", "Confusion per level", _plot_confusion(evaluation)),
         ("figure", "reliability", "Reliability diagram", _plot_reliability(evaluation)),
         ("figure", "threshold_sweep", "Threshold sweep", _plot_threshold_sweep(evaluation)),
-        ("h3", "Leave-one-out (second view)"),
-        ("p", f"macro-F1 {evaluation['leave_one_out']['macro_f1']:.3f}, micro-F1 {evaluation['leave_one_out']['micro_f1']:.3f}, "
-              f"subset accuracy {evaluation['leave_one_out']['subset_accuracy']:.3f}."),
-        ("table", ["level", "precision", "recall", "F1", "support"], _metric_rows(evaluation["leave_one_out"])),
+        *_leave_one_out_blocks(evaluation),
         ("h2", "Learning curve"),
         ("table", ["training cases", "macro-F1 (mean)", "95% range"],
          [[str(p["train_cases"]), f"{p['macro_f1']['mean']:.3f}", f"{p['macro_f1']['low']:.3f}-{p['macro_f1']['high']:.3f}"] for p in evaluation["learning_curve"]]),

@@ -97,7 +97,7 @@ def span_of(chunk: Chunk) -> ChunkSpan:
 @lru_cache(maxsize=4)
 def cached_bundle(model_dir: str) -> Any:
     """The model, loaded once per process (worker processes and Dask workers alike)."""
-    from csvnlp.bundle import load_bundle
+    from csvnlp.persistence import load_bundle
 
     return load_bundle(Path(model_dir))
 

@@ -1,0 +1,239 @@
+"""The level model: a scikit-learn estimator over the three CSV levels.
+
+``LevelModel`` follows scikit-learn's protocol: ``__init__`` only stores its parameters
+(prototypes included), ``fit(X, Y)`` takes texts and an (n, 3) 0/1 matrix and learns
+attributes ending in ``_``, ``clone``, ``get_params`` and ``set_params`` work, and
+``predict`` applies the fitted per-level thresholds and the fitted evidence gate.
+
+Why this shape (27 training cases, 21 of them ``products_markets``, 4 ``value_chain``):
+
+- **Prototype rows.** The report's descriptions of each level join the training rows as
+  extra positives of their level (``features.prototype_texts``). A ``Pipeline`` cannot add
+  rows, which is why the model composes ``LevelFeatures`` and its logistic regressions
+  itself instead of being one.
+- **Prior correction.** ``class_weight="balanced"``: a level is predicted because the text
+  shows it, not because 21 of 27 cases carry it.
+- **Per-level thresholds** chosen on out-of-fold probabilities of the training data (the
+  levels' scores are not on one scale), or given.
+- **Evidence gate** (the relevance decision): a text that is too short, or names too few
+  shared-value / cluster / programme terms *and* resembles no training text, is
+  ``uncertain`` (an all-zero row) whatever its probabilities.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from csvnlp.features import LevelFeatures, TermCounts, lexicon_densities, strip_field_labels, text_stats
+from csvnlp.levels import LEVEL_KEYS, UNCERTAIN
+
+THRESHOLD_FLOOR = 0.35
+THRESHOLD_GRID = np.round(np.arange(THRESHOLD_FLOOR, 0.951, 0.025), 3)
+
+
+def label_matrix(records: Sequence[dict[str, Any]]) -> np.ndarray:
+    """(n, 3) 0/1 rows, columns in ``LEVEL_KEYS`` order."""
+    return np.array([[1 if key in record["levels"] else 0 for key in LEVEL_KEYS] for record in records], dtype=int).reshape(-1, len(LEVEL_KEYS))
+
+
+def choose_thresholds(labels: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Per level, the threshold of ``THRESHOLD_GRID`` that maximises F1 on out-of-fold
+    probabilities. Ties go to the higher threshold (fewer, surer labels); never below the
+    floor, so an unrelated text whose probabilities hover near the prior is not labelled."""
+    from sklearn.metrics import f1_score
+
+    chosen = []
+    for j in range(len(LEVEL_KEYS)):
+        best, best_f1 = 0.5, -1.0
+        for t in THRESHOLD_GRID:
+            f1 = f1_score(labels[:, j], probabilities[:, j] >= t, zero_division=0.0)
+            if f1 >= best_f1:
+                best, best_f1 = float(t), f1
+        chosen.append(best)
+    return np.array(chosen)
+
+
+def fit_level_regressions(features: Any, targets: np.ndarray, C: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """One balanced logistic regression per level on ready-made features: (coef (3, f), intercept (3,))."""
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    coefs, intercepts = [], []
+    # liblinear calls BLAS on one short vector at a time; threaded BLAS made each fit 4-20x
+    # slower on two cores (measured at 10^4 texts), so it runs single-threaded
+    with threadpool_limits(limits=1, user_api="blas"):
+        for j in range(targets.shape[1]):
+            regression = LogisticRegression(
+                C=C, class_weight="balanced", solver="liblinear", random_state=random_state, max_iter=1000
+            ).fit(features, targets[:, j])
+            coefs.append(regression.coef_.ravel())
+            intercepts.append(regression.intercept_[0])
+    return np.vstack(coefs), np.array(intercepts)
+
+
+def level_probabilities(features: Any, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """What each level's logistic regression gives: expit(features . coef + intercept)."""
+    return expit(np.asarray(features @ coef.T) + intercept)
+
+
+def inner_splits(labels: np.ndarray, wanted: int) -> int:
+    """As many folds as wanted, but no more than the rarest level has cases (at least 2)."""
+    return max(2, min(wanted, int(labels.sum(axis=0).min())))
+
+
+class LevelModel(ClassifierMixin, BaseEstimator):
+    """TF-IDF + lexicon features, one balanced logistic regression per level, per-level
+    thresholds and an evidence gate.
+
+    ``thresholds``: ``"cv"`` chooses them on ``threshold_cv``-fold out-of-fold probabilities
+    of the training data inside ``fit`` (so a cross-validation of this estimator is nested
+    for them); a sequence of three floats fixes them.
+    """
+
+    def __init__(
+        self,
+        prototypes: dict[str, list[str]] | None = None,
+        C: float = 1.0,
+        lexicon_weight: float = 1.0,
+        ngram_max: int = 2,
+        thresholds: str | Sequence[float] = "cv",
+        threshold_cv: int = 3,
+        min_words: int = 12,
+        min_domain_terms: int = 2,
+        min_similarity: float = 0.35,
+        random_state: int = 13,
+    ):
+        self.prototypes = prototypes
+        self.C = C
+        self.lexicon_weight = lexicon_weight
+        self.ngram_max = ngram_max
+        self.thresholds = thresholds
+        self.threshold_cv = threshold_cv
+        self.min_words = min_words
+        self.min_domain_terms = min_domain_terms
+        self.min_similarity = min_similarity
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X: Sequence[str], Y: Any) -> "LevelModel":
+        texts = list(X)
+        labels = np.asarray(Y, dtype=int).reshape(len(texts), len(LEVEL_KEYS))
+        # every text tokenized once, for the threshold CV and the final fit alike
+        counts = TermCounts(texts, self.prototypes, self.ngram_max)
+        self.thresholds_ = self._fit_thresholds(counts, labels)
+        everything = counts.fold(np.arange(len(texts)), np.arange(0), labels)
+        self.features_ = LevelFeatures(self.prototypes, self.ngram_max, self.lexicon_weight).set_fitted(everything)
+        features, _ = everything.matrices(self.lexicon_weight)
+        self.coef_, self.intercept_ = fit_level_regressions(features, everything.fit_targets, self.C, self.random_state)
+        self.training_matrix_ = everything.fit_tfidf[: len(texts)].tocsr()
+        # the gate's domain-term floor: the fewest terms any training case with a level has
+        # (a negative example, labelled "none", may have none)
+        positive = [stat.domain_terms for stat, row in zip(counts.stats, labels) if row.any()]
+        self.min_domain_terms_ = max(self.min_domain_terms, min(positive)) if positive else self.min_domain_terms
+        self.classes_ = np.array(LEVEL_KEYS)
+        return self
+
+    def _fit_thresholds(self, counts: TermCounts, labels: np.ndarray) -> np.ndarray:
+        if not isinstance(self.thresholds, str):
+            values = np.asarray(self.thresholds, dtype=float)
+            if values.shape != (len(LEVEL_KEYS),):
+                raise ValueError(f"thresholds must be 'cv' or {len(LEVEL_KEYS)} numbers, not {self.thresholds!r}")
+            return values
+        if self.thresholds != "cv":
+            raise ValueError(f"thresholds must be 'cv' or {len(LEVEL_KEYS)} numbers, not {self.thresholds!r}")
+        from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+        # Out-of-fold probabilities of this model on its own training data: what
+        # cross_val_predict over clones of it gives (tests/test_model.py checks), from one
+        # tokenization instead of one per fold.
+        folds = MultilabelStratifiedKFold(n_splits=inner_splits(labels, self.threshold_cv), shuffle=True, random_state=self.random_state)
+        oof = np.zeros(labels.shape)
+        for train, test in folds.split(np.zeros(len(labels)), labels):
+            fold = counts.fold(train, test, labels)
+            fit, held_out = fold.matrices(self.lexicon_weight)
+            coef, intercept = fit_level_regressions(fit, fold.fit_targets, self.C, self.random_state)
+            oof[test] = level_probabilities(held_out, coef, intercept)
+        return choose_thresholds(labels, oof)
+
+    # ------------------------------------------------------------------ predicting
+
+    def decision_function(self, X: Sequence[str]) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        return self._scores(self.features_.transform(list(X)))
+
+    def _scores(self, features: Any) -> np.ndarray:
+        return np.asarray(features @ self.coef_.T) + self.intercept_
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """(n, 3) probabilities, columns in ``LEVEL_KEYS`` order (each level its own model)."""
+        return expit(self.decision_function(X))
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        """(n, 3) 0/1: levels at or above their threshold; all zero when ``uncertain``."""
+        return np.array([[1 if key in r["predicted"] else 0 for key in LEVEL_KEYS] for r in self.classify(X)], dtype=int).reshape(-1, len(LEVEL_KEYS))
+
+    def evidence(self, tfidf: Any, docs: Sequence[str]) -> list[dict[str, float]]:
+        """How much each text gives to judge by: words, domain terms, nearest-case similarity."""
+        stats = [text_stats(doc) for doc in docs]
+        similarity = (tfidf @ self.training_matrix_.T).max(axis=1).toarray().ravel() if tfidf.shape[0] else []
+        return [
+            {"words": stat.words, "domain_terms": stat.domain_terms, "similarity": round(float(sim), 4)}
+            for stat, sim in zip(stats, similarity)
+        ]
+
+    def passes_gate(self, evidence: dict[str, float]) -> bool:
+        if evidence["words"] < self.min_words:
+            return False
+        return evidence["domain_terms"] >= self.min_domain_terms_ or evidence["similarity"] >= self.min_similarity
+
+    def classify(self, X: Sequence[str], explain: int = 0) -> list[dict[str, Any]]:
+        """Per text: probabilities, status (``ok``/``uncertain``), predicted level keys,
+        evidence and, with ``explain=k``, the k terms that pushed each level up most."""
+        check_is_fitted(self, "coef_")
+        docs = [strip_field_labels(t) for t in X]
+        tfidf = self.features_.vectorizer_.transform(docs)
+        features = self.features_.combine(tfidf, lexicon_densities([text_stats(d) for d in docs]))
+        probabilities = expit(self._scores(features))
+        evidence = self.evidence(tfidf, docs)
+        names = list(self.features_.get_feature_names_out()) if explain else []  # once per call, not per text
+        results = []
+        for i in range(len(docs)):
+            predicted = [key for key, p, t in zip(LEVEL_KEYS, probabilities[i], self.thresholds_) if p >= t]
+            status = "ok" if predicted and self.passes_gate(evidence[i]) else UNCERTAIN
+            result: dict[str, Any] = {
+                "probabilities": {key: float(p) for key, p in zip(LEVEL_KEYS, probabilities[i])},
+                "status": status,
+                "predicted": predicted if status == "ok" else [],
+                "evidence": evidence[i],
+            }
+            if explain:
+                result["explanation"] = {key: self._top_terms(features[i], key, explain, names) for key in (result["predicted"] or LEVEL_KEYS)}
+            results.append(result)
+        return results
+
+    def _top_terms(self, row: Any, key: str, k: int, names: list[str]) -> list[dict[str, Any]]:
+        """The terms of this text that pushed ``key`` up most (coefficient x feature value)."""
+        coefficients = self.coef_[LEVEL_KEYS.index(key)]
+        row = row.tocsr()
+        contributions = [(coefficients[j] * v, j) for j, v in zip(row.indices, row.data) if coefficients[j] * v > 0]
+        contributions.sort(reverse=True)
+        return [{"term": names[j], "weight": round(float(c), 4)} for c, j in contributions[:k]]
+
+    def settings(self) -> dict[str, Any]:
+        """The parameters that decide what the model learns (for meta.json and reports)."""
+        return {"C": self.C, "lexicon_weight": self.lexicon_weight, "ngram_max": self.ngram_max, "seed": self.random_state}
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -1,0 +1,45 @@
+"""One description in, levels + entities + explanation out: what ``classify``, ``tag`` and
+``suggest`` call on a loaded model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from csvnlp.levels import LEVEL_KEYS
+
+
+@dataclass
+class ModelBundle:
+    """A trained model: the level estimator, the entity pipeline and what meta.json records."""
+
+    level_model: Any  # csvnlp.model.LevelModel, fitted
+    entity_pipeline: Any  # spacy.Language
+    meta: dict[str, Any]
+    path: Path | None = None
+
+    def classify(
+        self, texts: Sequence[str], entities: bool = True, explain: int = 0, batch_size: int = 256
+    ) -> list[dict[str, Any]]:
+        """One result per text: ``levels`` (all three with probabilities), ``predicted``,
+        ``status``, ``entities``, ``evidence`` and, with ``explain=k``, the top k terms per level."""
+        from csvnlp.entities import extract_entities
+
+        results = self.level_model.classify(texts, explain=explain)
+        found = (
+            extract_entities(self.entity_pipeline, texts, batch_size=batch_size) if entities else ([] for _ in texts)
+        )
+        out = []
+        for result, names in zip(results, found):
+            item = {
+                "levels": [{"level": key, "probability": round(result["probabilities"][key], 4)} for key in LEVEL_KEYS],
+                "predicted": result["predicted"],
+                "status": result["status"],
+                "entities": names,
+                "evidence": result["evidence"],
+            }
+            if explain:
+                item["explanation"] = result["explanation"]
+            out.append(item)
+        return out
