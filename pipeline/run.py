@@ -46,8 +46,9 @@ STAGES = {
     "evaluate": {
         "command": ["evaluate", "--model", "models/csvnlp-base", "--out", "reports/evaluation", "--force"],
         "inputs": [
-            "corpus/cases.jsonl", "corpus/extra", "models/csvnlp-base/meta.json", f"{CODE}/evaluation.py",
-            f"{CODE}/metrics.py", f"{CODE}/selection.py", f"{CODE}/reporting.py", f"{CODE}/external_sets.py",
+            "corpus/cases.jsonl", "corpus/extra", "corpus/external_test", "models/csvnlp-base/meta.json",
+            f"{CODE}/evaluation.py", f"{CODE}/external_evaluation.py", f"{CODE}/metrics.py", f"{CODE}/selection.py",
+            f"{CODE}/reporting.py", f"{CODE}/external_sets.py",
         ],
         "outputs": ["reports/evaluation/metrics.json", "reports/evaluation/report.md", "reports/evaluation/report.html"],
     },

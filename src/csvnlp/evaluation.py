@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from csvnlp.features import strip_field_labels
+from csvnlp.features import model_text
 from csvnlp.levels import DEFINITIONS, LEVEL_KEYS, keyword_hits
 from csvnlp.metrics import bootstrap_intervals, entity_scores, interval, level_metrics, paired_bootstrap
 from csvnlp.model import LevelModel, label_matrix
@@ -32,7 +32,7 @@ def keyword_rule(texts: Sequence[str]) -> np.ndarray:
     """The baseline: label each level whose keyword density is at least half the top one's."""
     rows = []
     for text in texts:
-        text = strip_field_labels(text)
+        text = model_text(text)
         words = max(len(text.split()), 1)
         density = [len(keyword_hits(text, DEFINITIONS[key].keywords)) / words for key in LEVEL_KEYS]
         top = max(density)
@@ -327,8 +327,19 @@ def evaluate_model(
     progress: Callable[[str], None] | None = None,
     nested: bool = True,
     n_jobs: int | None = None,
+    frozen_split: Sequence[dict[str, Any]] | None = None,
+    training_records: Sequence[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The headline first (the model as it is on the frozen external split, when given), then
+    the second view: cross-validation on ``records`` (the report's 27 cases by default)."""
+    from csvnlp.external_evaluation import evaluate_frozen_split
+
     meta = bundle.meta
+    headline = None
+    if frozen_split:
+        if progress:
+            progress(f"frozen external test split ({len(frozen_split)} records)")
+        headline = evaluate_frozen_split(bundle, frozen_split, label_matrix(training_records or records))
     evaluation = evaluate_corpus(records, prototypes, meta["hyperparameters"], meta["thresholds"], repeats=repeats,
                                  permutations=permutations, progress=progress, nested=nested, n_jobs=n_jobs)
     evaluation["model"] = {"name": meta.get("name"), "path": str(bundle.path), "trained_at": meta.get("trained_at"),
@@ -338,6 +349,7 @@ def evaluate_model(
             progress("external checks")
         evaluation["external"] = external_checks(bundle)
     evaluation["test_sets"] = {name: evaluate_test_set(bundle, recs) for name, recs in (test_sets or {}).items()}
+    evaluation["external_test"] = headline
     return evaluation
 
 

@@ -15,9 +15,14 @@ Why this shape (27 training cases, 21 of them ``products_markets``, 4 ``value_ch
   shows it, not because 21 of 27 cases carry it.
 - **Per-level thresholds** chosen on out-of-fold probabilities of the training data (the
   levels' scores are not on one scale), or given.
-- **Evidence gate** (the relevance decision): a text that is too short, or names too few
-  shared-value / cluster / programme terms *and* resembles no training text, is
-  ``uncertain`` (an all-zero row) whatever its probabilities.
+- **Relevance** (is this a CSV project at all?): a fourth balanced logistic regression on the
+  same features, any level against none, trained on the annotated negatives (records labelled
+  none: research, fellowships, employability services, public works). Its threshold is
+  chosen on out-of-fold probabilities of the training data (the one that best balances
+  abstention on none and coverage of CSV records). A text under it is ``uncertain``, whatever
+  its level probabilities. It replaces a hand-set evidence gate (minimum words, a domain-term
+  list, a similarity floor) whose word list was tuned by eye. A corpus with no negatives (the
+  27 report cases alone) learns no relevance decision: then only the level thresholds decide.
 """
 
 from __future__ import annotations
@@ -29,11 +34,26 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from csvnlp.features import LevelFeatures, TermCounts, lexicon_densities, strip_field_labels, text_stats
+from csvnlp.features import LevelFeatures, TermCounts, lexicon_densities, model_text, text_stats
 from csvnlp.levels import LEVEL_KEYS, UNCERTAIN
 
 THRESHOLD_FLOOR = 0.35
 THRESHOLD_GRID = np.round(np.arange(THRESHOLD_FLOOR, 0.951, 0.025), 3)
+RELEVANCE_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
+
+
+def choose_relevance_threshold(is_level: np.ndarray, probabilities: np.ndarray) -> float:
+    """The threshold of ``RELEVANCE_GRID`` with the best balanced accuracy on out-of-fold
+    relevance probabilities: the mean of abstention on none (p < t) and coverage of CSV
+    records (p >= t), the two things a user of ``uncertain`` wants. Ties go to the threshold
+    nearest 0.5."""
+    none, some = is_level == 0, is_level == 1
+    best, best_score = 0.5, -1.0
+    for t in sorted(RELEVANCE_GRID, key=lambda t: abs(t - 0.5)):
+        score = 0.5 * (np.mean(probabilities[none] < t) + np.mean(probabilities[some] >= t))
+        if score > best_score:
+            best, best_score = float(t), score
+    return best
 
 
 def label_matrix(records: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -103,9 +123,7 @@ class LevelModel(ClassifierMixin, BaseEstimator):
         ngram_max: int = 2,
         thresholds: str | Sequence[float] = "cv",
         threshold_cv: int = 3,
-        min_words: int = 12,
-        min_domain_terms: int = 2,
-        min_similarity: float = 0.35,
+        relevance_threshold: str | float = "cv",
         random_state: int = 13,
     ):
         self.prototypes = prototypes
@@ -114,9 +132,7 @@ class LevelModel(ClassifierMixin, BaseEstimator):
         self.ngram_max = ngram_max
         self.thresholds = thresholds
         self.threshold_cv = threshold_cv
-        self.min_words = min_words
-        self.min_domain_terms = min_domain_terms
-        self.min_similarity = min_similarity
+        self.relevance_threshold = relevance_threshold
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
@@ -126,40 +142,65 @@ class LevelModel(ClassifierMixin, BaseEstimator):
         labels = np.asarray(Y, dtype=int).reshape(len(texts), len(LEVEL_KEYS))
         # every text tokenized once, for the threshold CV and the final fit alike
         counts = TermCounts(texts, self.prototypes, self.ngram_max)
-        self.thresholds_ = self._fit_thresholds(counts, labels)
+        is_level = labels.any(axis=1).astype(int)
+        learns_relevance = bool((is_level == 0).any())
+        oof, oof_relevance = self._inner_cv(counts, labels, learns_relevance)
+        self.thresholds_ = self._fixed_thresholds() if oof is None else choose_thresholds(labels, oof)
         everything = counts.fold(np.arange(len(texts)), np.arange(0), labels)
         self.features_ = LevelFeatures(self.prototypes, self.ngram_max, self.lexicon_weight).set_fitted(everything)
         features, _ = everything.matrices(self.lexicon_weight)
         self.coef_, self.intercept_ = fit_level_regressions(features, everything.fit_targets, self.C, self.random_state)
         self.training_matrix_ = everything.fit_tfidf[: len(texts)].tocsr()
-        # the gate's domain-term floor: the fewest terms any training case with a level has
-        # (a negative example, labelled "none", may have none)
-        positive = [stat.domain_terms for stat, row in zip(counts.stats, labels) if row.any()]
-        self.min_domain_terms_ = max(self.min_domain_terms, min(positive)) if positive else self.min_domain_terms
+        if learns_relevance:
+            # prototypes are descriptions of a level: CSV texts for the relevance model too
+            targets = everything.fit_targets.any(axis=1).astype(int)[:, None]
+            self.relevance_coef_, self.relevance_intercept_ = fit_level_regressions(features, targets, self.C, self.random_state)
+            self.relevance_threshold_ = (choose_relevance_threshold(is_level, oof_relevance) if oof_relevance is not None
+                                         else float(self.relevance_threshold))
+        else:  # nothing to learn "not CSV" from: the relevance decision always passes
+            self.relevance_coef_ = np.zeros((1, features.shape[1]))
+            self.relevance_intercept_ = np.zeros(1)
+            self.relevance_threshold_ = 0.0
         self.classes_ = np.array(LEVEL_KEYS)
         return self
 
-    def _fit_thresholds(self, counts: TermCounts, labels: np.ndarray) -> np.ndarray:
-        if not isinstance(self.thresholds, str):
-            values = np.asarray(self.thresholds, dtype=float)
-            if values.shape != (len(LEVEL_KEYS),):
-                raise ValueError(f"thresholds must be 'cv' or {len(LEVEL_KEYS)} numbers, not {self.thresholds!r}")
-            return values
-        if self.thresholds != "cv":
+    def _fixed_thresholds(self) -> np.ndarray:
+        values = np.asarray(self.thresholds, dtype=float)
+        if values.shape != (len(LEVEL_KEYS),):
             raise ValueError(f"thresholds must be 'cv' or {len(LEVEL_KEYS)} numbers, not {self.thresholds!r}")
+        return values
+
+    def _inner_cv(self, counts: TermCounts, labels: np.ndarray, learns_relevance: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Out-of-fold level and relevance probabilities of this model on its own training
+        data, for whichever thresholds are to be chosen ("cv"); None for those that are given."""
+        if isinstance(self.thresholds, str) and self.thresholds != "cv":
+            raise ValueError(f"thresholds must be 'cv' or {len(LEVEL_KEYS)} numbers, not {self.thresholds!r}")
+        if isinstance(self.relevance_threshold, str) and self.relevance_threshold != "cv":
+            raise ValueError(f"relevance_threshold must be 'cv' or a number, not {self.relevance_threshold!r}")
+        want_levels = isinstance(self.thresholds, str)
+        want_relevance = learns_relevance and isinstance(self.relevance_threshold, str)
+        if not want_levels and not want_relevance:
+            return None, None
         from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
-        # Out-of-fold probabilities of this model on its own training data: what
-        # cross_val_predict over clones of it gives (tests/test_model.py checks), from one
-        # tokenization instead of one per fold.
+        # Out-of-fold probabilities, as cross_val_predict over clones of this model gives them
+        # (tests/test_model.py checks), from one tokenization instead of one per fold. The
+        # none column makes the folds stratify the negatives too.
+        strata = np.hstack([labels, (labels.sum(axis=1) == 0)[:, None].astype(int)]) if learns_relevance else labels
         folds = MultilabelStratifiedKFold(n_splits=inner_splits(labels, self.threshold_cv), shuffle=True, random_state=self.random_state)
         oof = np.zeros(labels.shape)
-        for train, test in folds.split(np.zeros(len(labels)), labels):
+        oof_relevance = np.zeros(len(labels))
+        for train, test in folds.split(np.zeros(len(labels)), strata):
             fold = counts.fold(train, test, labels)
             fit, held_out = fold.matrices(self.lexicon_weight)
-            coef, intercept = fit_level_regressions(fit, fold.fit_targets, self.C, self.random_state)
-            oof[test] = level_probabilities(held_out, coef, intercept)
-        return choose_thresholds(labels, oof)
+            if want_levels:
+                coef, intercept = fit_level_regressions(fit, fold.fit_targets, self.C, self.random_state)
+                oof[test] = level_probabilities(held_out, coef, intercept)
+            if want_relevance:
+                targets = fold.fit_targets.any(axis=1).astype(int)[:, None]
+                coef, intercept = fit_level_regressions(fit, targets, self.C, self.random_state)
+                oof_relevance[test] = level_probabilities(held_out, coef, intercept)[:, 0]
+        return (oof if want_levels else None), (oof_relevance if want_relevance else None)
 
     # ------------------------------------------------------------------ predicting
 
@@ -178,34 +219,37 @@ class LevelModel(ClassifierMixin, BaseEstimator):
         """(n, 3) 0/1: levels at or above their threshold; all zero when ``uncertain``."""
         return np.array([[1 if key in r["predicted"] else 0 for key in LEVEL_KEYS] for r in self.classify(X)], dtype=int).reshape(-1, len(LEVEL_KEYS))
 
-    def evidence(self, tfidf: Any, docs: Sequence[str]) -> list[dict[str, float]]:
-        """How much each text gives to judge by: words, domain terms, nearest-case similarity."""
+    def evidence(self, tfidf: Any, docs: Sequence[str], relevance: np.ndarray) -> list[dict[str, float]]:
+        """What the text gives to judge by: words, domain terms, nearest-case similarity, and
+        the relevance model's probability that it is a CSV project at all (the one that decides)."""
         stats = [text_stats(doc) for doc in docs]
         similarity = (tfidf @ self.training_matrix_.T).max(axis=1).toarray().ravel() if tfidf.shape[0] else []
         return [
-            {"words": stat.words, "domain_terms": stat.domain_terms, "similarity": round(float(sim), 4)}
-            for stat, sim in zip(stats, similarity)
+            {"words": stat.words, "domain_terms": stat.domain_terms, "similarity": round(float(sim), 4),
+             "relevance": round(float(rel), 4)}
+            for stat, sim, rel in zip(stats, similarity, relevance)
         ]
 
-    def passes_gate(self, evidence: dict[str, float]) -> bool:
-        if evidence["words"] < self.min_words:
-            return False
-        return evidence["domain_terms"] >= self.min_domain_terms_ or evidence["similarity"] >= self.min_similarity
+    def relevance_proba(self, X: Sequence[str]) -> np.ndarray:
+        """(n,) probability that each text is a CSV project at all (any level, not none)."""
+        check_is_fitted(self, "relevance_coef_")
+        return level_probabilities(self.features_.transform(list(X)), self.relevance_coef_, self.relevance_intercept_)[:, 0]
 
     def classify(self, X: Sequence[str], explain: int = 0) -> list[dict[str, Any]]:
         """Per text: probabilities, status (``ok``/``uncertain``), predicted level keys,
         evidence and, with ``explain=k``, the k terms that pushed each level up most."""
         check_is_fitted(self, "coef_")
-        docs = [strip_field_labels(t) for t in X]
+        docs = [model_text(t) for t in X]
         tfidf = self.features_.vectorizer_.transform(docs)
         features = self.features_.combine(tfidf, lexicon_densities([text_stats(d) for d in docs]))
         probabilities = expit(self._scores(features))
-        evidence = self.evidence(tfidf, docs)
+        relevance = level_probabilities(features, self.relevance_coef_, self.relevance_intercept_)[:, 0]
+        evidence = self.evidence(tfidf, docs, relevance)
         names = list(self.features_.get_feature_names_out()) if explain else []  # once per call, not per text
         results = []
         for i in range(len(docs)):
             predicted = [key for key, p, t in zip(LEVEL_KEYS, probabilities[i], self.thresholds_) if p >= t]
-            status = "ok" if predicted and self.passes_gate(evidence[i]) else UNCERTAIN
+            status = "ok" if predicted and relevance[i] >= self.relevance_threshold_ else UNCERTAIN
             result: dict[str, Any] = {
                 "probabilities": {key: float(p) for key, p in zip(LEVEL_KEYS, probabilities[i])},
                 "status": status,

@@ -94,6 +94,8 @@ def level_model_data(model: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]
     vectorizer = model.features_.vectorizer_
     arrays = {
         "coef": model.coef_, "intercept": model.intercept_, "thresholds": model.thresholds_,
+        "relevance_coef": model.relevance_coef_, "relevance_intercept": model.relevance_intercept_,
+        "relevance_threshold": np.array([model.relevance_threshold_], dtype=np.float64),
         "idf": vectorizer.idf_,
         **_csr_arrays("centroids", model.features_.centroids_),
         **_csr_arrays("training", model.training_matrix_),
@@ -102,7 +104,6 @@ def level_model_data(model: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]
         "params": {k: v for k, v in model.get_params().items() if k not in ("prototypes", "thresholds")},
         "thresholds_param": model.thresholds if isinstance(model.thresholds, str) else [float(t) for t in model.thresholds],
         "prototypes": model.prototypes,
-        "min_domain_terms_": int(model.min_domain_terms_),
         "vocabulary": list(vectorizer.get_feature_names_out()),
         "stop_words": list(STOP_WORDS),
         "token_pattern": TOKEN_PATTERN,
@@ -244,6 +245,11 @@ def level_model_from_data(arrays: Any, settings: dict[str, Any]) -> Any:
     from csvnlp.features import LevelFeatures
     from csvnlp.model import LevelModel
 
+    from csvnlp.errors import ModelError
+
+    if "relevance_coef" not in arrays:
+        raise ModelError("this model was made by an older csvnlp (it has an evidence gate, not a learned relevance model); "
+                         "retrain it with `csvnlp train`")
     model = LevelModel(prototypes=settings["prototypes"], thresholds=settings["thresholds_param"], **settings["params"])
     features = LevelFeatures(model.prototypes, model.ngram_max, model.lexicon_weight)
     features.set_parts(settings["vocabulary"], arrays["idf"], _csr(arrays, "centroids"))
@@ -254,7 +260,9 @@ def level_model_from_data(arrays: Any, settings: dict[str, Any]) -> Any:
     model.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
     model.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
     model.training_matrix_ = _csr(arrays, "training")
-    model.min_domain_terms_ = int(settings["min_domain_terms_"])
+    model.relevance_coef_ = np.asarray(arrays["relevance_coef"], dtype=np.float64)
+    model.relevance_intercept_ = np.asarray(arrays["relevance_intercept"], dtype=np.float64)
+    model.relevance_threshold_ = float(np.asarray(arrays["relevance_threshold"])[0])
     model.classes_ = np.array(LEVEL_KEYS)
     return model
 

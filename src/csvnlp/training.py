@@ -65,8 +65,9 @@ def train_bundle(
         "labels": {key: DEFINITIONS[key].name for key in LEVEL_KEYS},
         "entity_labels": ["CLUSTER", "PROGRAMME"],
         "thresholds": thresholds,
-        "evidence_gate": {"min_words": level_model.min_words, "min_domain_terms": level_model.min_domain_terms_,
-                          "min_similarity": level_model.min_similarity},
+        "relevance": {"threshold": level_model.relevance_threshold_,
+                      "learned": bool(level_model.relevance_threshold_ > 0),
+                      "negatives": int((labels.sum(axis=1) == 0).sum())},
         "hyperparameters": level_model.settings(),
         "versions": library_versions(),
         "corpus": {
