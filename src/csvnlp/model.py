@@ -136,7 +136,7 @@ class LevelModel(ClassifierMixin, BaseEstimator):
         # (a negative example, labelled "none", may have none)
         positive = [stat.domain_terms for stat, row in zip(counts.stats, labels) if row.any()]
         self.min_domain_terms_ = max(self.min_domain_terms, min(positive)) if positive else self.min_domain_terms
-        self.classes_ = np.array(LEVEL_KEYS)
+        self.classes_ = np.arange(len(LEVEL_KEYS))  # column indices, as OneVsRestClassifier has for multilabel Y
         return self
 
     def _fit_thresholds(self, counts: TermCounts, labels: np.ndarray) -> np.ndarray:

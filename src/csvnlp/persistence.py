@@ -255,7 +255,7 @@ def level_model_from_data(arrays: Any, settings: dict[str, Any]) -> Any:
     model.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
     model.training_matrix_ = _csr(arrays, "training")
     model.min_domain_terms_ = int(settings["min_domain_terms_"])
-    model.classes_ = np.array(LEVEL_KEYS)
+    model.classes_ = np.arange(len(LEVEL_KEYS))
     return model
 
 
