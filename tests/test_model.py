@@ -231,3 +231,18 @@ def test_model_threshold_cv_equals_cross_val_predict_over_clones(records, protot
     oof = cross_val_predict(LevelModel(prototypes, C=1.0, lexicon_weight=3.0, ngram_max=2, thresholds=[0.5] * 3),
                             texts, labels, cv=folds, method="predict_proba")
     np.testing.assert_array_equal(model.thresholds_, choose_thresholds(labels, oof))
+
+
+def test_model_works_with_scikit_learn_scorers_and_cross_validation(records, prototypes):
+    """scikit-learn 1.6 checked a scorer's pos_label against ``classes_``: level names there
+    made every CV score fail (and turn into nan) silently."""
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+    from sklearn.model_selection import cross_val_score
+
+    from csvnlp.evaluation import macro_f1_scorer
+
+    texts, labels = [r["text"] for r in records], label_matrix(records)
+    scores = cross_val_score(LevelModel(prototypes, C=3.0, lexicon_weight=10.0, ngram_max=1), texts, labels,
+                             cv=MultilabelStratifiedKFold(n_splits=3, shuffle=True, random_state=0),
+                             scoring=macro_f1_scorer(), error_score="raise")
+    assert np.all((scores > 0) & (scores <= 1)), scores

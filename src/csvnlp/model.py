@@ -161,7 +161,7 @@ class LevelModel(ClassifierMixin, BaseEstimator):
             self.relevance_coef_ = np.zeros((1, features.shape[1]))
             self.relevance_intercept_ = np.zeros(1)
             self.relevance_threshold_ = 0.0
-        self.classes_ = np.array(LEVEL_KEYS)
+        self.classes_ = np.arange(len(LEVEL_KEYS))  # column indices, as OneVsRestClassifier has for multilabel Y
         return self
 
     def _fixed_thresholds(self) -> np.ndarray:

@@ -263,7 +263,7 @@ def level_model_from_data(arrays: Any, settings: dict[str, Any]) -> Any:
     model.relevance_coef_ = np.asarray(arrays["relevance_coef"], dtype=np.float64)
     model.relevance_intercept_ = np.asarray(arrays["relevance_intercept"], dtype=np.float64)
     model.relevance_threshold_ = float(np.asarray(arrays["relevance_threshold"])[0])
-    model.classes_ = np.array(LEVEL_KEYS)
+    model.classes_ = np.arange(len(LEVEL_KEYS))
     return model
 
 
