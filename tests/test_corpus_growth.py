@@ -191,7 +191,8 @@ def test_negative_examples_are_used_in_training(records, report_text):
     without = train_bundle(records, prototypes, grid=grid, trained_at="t")
     with_negatives = train_bundle(records + negatives, prototypes, grid=grid, trained_at="t")
     assert with_negatives.meta["corpus"]["cases"] == 31
-    assert with_negatives.level_model.min_domain_terms_ == without.level_model.min_domain_terms_
+    assert without.level_model.relevance_threshold_ == 0.0  # no negatives: no relevance model
+    assert with_negatives.level_model.relevance_threshold_ > 0.0
     p_without = without.level_model.predict_proba([probe])[0]
     p_with = with_negatives.level_model.predict_proba([probe])[0]
     assert p_with.sum() < p_without.sum()

@@ -174,14 +174,34 @@ def test_model_refuses_to_predict_before_fit():
         LevelModel().predict(["text"])
 
 
-def test_model_predict_applies_thresholds_and_the_evidence_gate(shipped_bundle):
+def test_model_predict_applies_thresholds_and_the_relevance_decision(shipped_bundle):
     model = shipped_bundle.level_model
     texts = [INNOSUP_STYLE, BASIC_SCIENCE, "Clusters and SMEs."]
     predicted = model.predict(texts)
     probabilities = model.predict_proba(texts)
+    relevance = model.relevance_proba(texts)
     assert predicted.shape == (3, 3)
-    np.testing.assert_array_equal(predicted[0], (probabilities[0] >= model.thresholds_).astype(int))
-    assert predicted[2].sum() == 0  # too short: uncertain whatever the probabilities
+    assert model.relevance_threshold_ > 0  # the shipped corpus has annotated negatives
+    expected = (probabilities >= model.thresholds_).astype(int) * (relevance >= model.relevance_threshold_)[:, None]
+    np.testing.assert_array_equal(predicted, expected)
+
+
+def test_model_learns_relevance_only_from_annotated_negatives(records, prototypes):
+    """The 27 cases have no record labelled none: no relevance decision is learned (it always
+    passes). With real records labelled none it is learned, and it abstains on some of them."""
+    import json
+    from pathlib import Path
+
+    texts, labels = [r["text"] for r in records], label_matrix(records)
+    cases_only = LevelModel(prototypes, C=3.0, lexicon_weight=1.0, ngram_max=1).fit(texts, labels)
+    assert cases_only.relevance_threshold_ == 0.0
+    real = [json.loads(line) for line in (Path(__file__).resolve().parents[1] / "corpus" / "extra" / "real-train.jsonl")
+            .read_text(encoding="utf-8").splitlines()[:300]]
+    mixed_texts, mixed_labels = texts + [r["text"] for r in real], np.vstack([labels, label_matrix(real)])
+    learned = LevelModel(prototypes, C=3.0, lexicon_weight=1.0, ngram_max=1).fit(mixed_texts, mixed_labels)
+    assert 0.0 < learned.relevance_threshold_ < 1.0
+    none = [r["text"] for r in real if not r["levels"]]
+    assert learned.predict(none).sum(axis=1).tolist().count(0) > len(none) / 2
 
 
 def test_model_thresholds_cv_are_chosen_on_the_training_data_only(records, prototypes):

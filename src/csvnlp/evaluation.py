@@ -4,7 +4,7 @@ test, learning curve, calibration, entity scores, external checks and labelled t
 Every figure comes from a scikit-learn tool (``cross_validate``, ``cross_val_predict``,
 ``permutation_test_score``, ``learning_curve``, ``calibration_curve``, ``sklearn.metrics``)
 run on the level estimator, so everything it learns (vocabulary, weights, thresholds,
-evidence gate) is fitted inside each training fold; entity patterns are fitted per fold too.
+relevance model) is fitted inside each training fold; entity patterns are fitted per fold too.
 The headline also chooses the settings inside each fold (nested CV, ``TunedLevelModel``);
 leave-one-out, the permutation test and the learning curve keep the model's own settings to
 stay affordable, and the report says so.

@@ -3,7 +3,7 @@
 ``LevelModel`` follows scikit-learn's protocol: ``__init__`` only stores its parameters
 (prototypes included), ``fit(X, Y)`` takes texts and an (n, 3) 0/1 matrix and learns
 attributes ending in ``_``, ``clone``, ``get_params`` and ``set_params`` work, and
-``predict`` applies the fitted per-level thresholds and the fitted evidence gate.
+``predict`` applies the fitted per-level thresholds and the fitted relevance decision (is this a CSV project at all).
 
 Why this shape (27 training cases, 21 of them ``products_markets``, 4 ``value_chain``):
 
@@ -108,7 +108,7 @@ def inner_splits(labels: np.ndarray, wanted: int) -> int:
 
 class LevelModel(ClassifierMixin, BaseEstimator):
     """TF-IDF + lexicon features, one balanced logistic regression per level, per-level
-    thresholds and an evidence gate.
+    thresholds and a learned relevance decision.
 
     ``thresholds``: ``"cv"`` chooses them on ``threshold_cv``-fold out-of-fold probabilities
     of the training data inside ``fit`` (so a cross-validation of this estimator is nested

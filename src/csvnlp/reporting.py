@@ -300,7 +300,7 @@ def _permutation_sentence(perm: dict[str, Any]) -> str:
             f"labels against {perm['null_mean']:.3f} on average (95th percentile {perm['null_95th']:.3f}) over "
             f"{perm['permutations']} shuffles of the label rows; p = {perm['p_value']:.4f}"
             + (" (the smallest p this many permutations can give)" if smallest else "")
-            + ". Every run, with real or shuffled labels, refits vocabulary, weights, thresholds and evidence gate inside "
+            + ". Every run, with real or shuffled labels, refits vocabulary, weights, thresholds and relevance model inside "
             "each training fold with the model's settings; only the settings are not re-chosen per fold.")
 
 
