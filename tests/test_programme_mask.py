@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from csvnlp.features import PROGRAMME_NAMES, mask_programme_names, model_text
+from csvnlp.features import PROGRAMME_NAMES, mask_programme_names
 from csvnlp.report_source import text_outside_cases
 
 REPORT = Path(__file__).resolve().parents[1] / "corpus" / "source" / "clusters-and-shared-value-report.txt"

@@ -36,6 +36,15 @@ def macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
     return float(f1_score(labels, predicted, average="macro", zero_division=0.0))
 
 
+def macro_f1_present(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """Macro-F1 over the levels that occur in the gold labels or the predictions only: on a
+    slice with no record of a level and no prediction of it, that level's F1 is undefined, not
+    0 (scikit-learn's ``zero_division=nan`` leaves it out of the mean)."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(labels, predicted, average="macro", zero_division=np.nan))
+
+
 def abstention(labels: np.ndarray, predicted: np.ndarray) -> float:
     none = labels.sum(axis=1) == 0
     return float(np.mean(predicted[none].sum(axis=1) == 0)) if none.any() else float("nan")
@@ -109,7 +118,7 @@ def evaluate_external(
         for source in sorted(set(sources)):
             part = sources == source
             by_source[source] = {
-                name: {"rows": int(part.sum()), "macro_f1": round(macro_f1(view_labels[part], predicted[rows][part]), 4),
+                name: {"rows": int(part.sum()), "macro_f1": round(macro_f1_present(view_labels[part], predicted[rows][part]), 4),
                        "abstention_on_none": round(abstention(view_labels[part], predicted[rows][part]), 4),
                        "coverage_of_csv": round(coverage(view_labels[part], predicted[rows][part]), 4)}
                 for name, predicted in predictions.items()

@@ -346,6 +346,10 @@ def _plot_external(headline: dict[str, Any]) -> bytes:
     return _figure(draw)
 
 
+def _maybe(value: float, fmt: str) -> str:
+    return "-" if value != value else fmt.format(value)  # NaN: undefined on this slice
+
+
 def external_blocks(headline: dict[str, Any] | None) -> list[tuple]:
     """The headline: the model as shipped on the frozen external test split of real records."""
     if not headline:
@@ -384,11 +388,13 @@ def external_blocks(headline: dict[str, Any] | None) -> list[tuple]:
         ("table", header, rows(everything)),
         ("h3", "Per source (clear rows)"),
         ("table", ["source", "rows", "model macro-F1", "keyword rule macro-F1", "model abstention on none", "model coverage"],
-         [[source, str(v["model"]["rows"]), f"{v['model']['macro_f1']:.3f}", f"{v['keyword rule']['macro_f1']:.3f}",
+         [[source, str(v["model"]["rows"]), _maybe(v["model"]["macro_f1"], "{:.3f}"), _maybe(v["keyword rule"]["macro_f1"], "{:.3f}"),
            "-" if v["model"]["abstention_on_none"] != v["model"]["abstention_on_none"] else f"{v['model']['abstention_on_none']:.1%}",
            "-" if v["model"]["coverage_of_csv"] != v["model"]["coverage_of_csv"] else f"{v['model']['coverage_of_csv']:.1%}"]
           for source, v in clear["by_source"].items()]),
-        ("p", "Per-source figures rest on few rows each; read them for direction, not precision."),
+        ("p", "Per-source macro-F1 averages the levels that occur in that source's gold labels or predictions (a level "
+              "with neither has no F1); '-' where nothing is defined. Per-source figures rest on few rows each; read them "
+              "for direction, not precision."),
     ]
     entities = headline.get("entities")
     if entities:
