@@ -259,3 +259,22 @@ def test_entities_regression_issue12_prefilter_is_a_superset_of_the_full_pipelin
             assert finder.may_find_names(text), text
 
     check()
+
+
+def test_entities_regression_issue12_long_punctuation_runs_take_bounded_time(shipped_bundle, cli, tmp_path):
+    """Found by the fuzz run: spaCy's tokenizer is quadratic in a run without white space
+    (8,000 commas took 10 s); a long run of commas stalled classify, tag and corpus validate."""
+    import time
+
+    text = "INNOSUP funds the Basque Food Cluster " + "," * 150_000
+    started = time.perf_counter()
+    result = shipped_bundle.classify([text], entities=True)[0]
+    assert time.perf_counter() - started < 20
+    assert {(e["text"], e["label"]) for e in result["entities"]} == {("INNOSUP", "PROGRAMME"), ("Basque Food Cluster", "CLUSTER")}
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"id": "a", "text": "Basque Food Cluster " + '"' * 100_000, "levels": [],
+                                "entities": [{"start": 0, "end": 19, "label": "CLUSTER"}]}) + "\n")
+    started = time.perf_counter()
+    result = cli("corpus", "validate", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert time.perf_counter() - started < 20
