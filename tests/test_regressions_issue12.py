@@ -222,3 +222,59 @@ def test_corpus_regression_issue12_a_record_holding_u2028_reads_back(tmp_path):
     path = tmp_path / "c.jsonl"
     path.write_text(dump_jsonl([{"id": "a", "text": "line\u2028separator and \x85 next-line", "levels": []}]), encoding="utf-8")
     assert validate_file(path) == []
+
+
+def test_entities_regression_issue12_prefilter_is_a_superset_of_the_full_pipeline(shipped_bundle):
+    """Property: any text in which the full pipeline finds a name passes the prefilter, however
+    the learned names are spaced, split or surrounded."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from csvnlp.entities import NAMES_COMPONENT, doc_entities
+
+    nlp = shipped_bundle.entity_pipeline
+    finder = nlp.get_pipe(NAMES_COMPONENT)
+    # the names whose spelling can vary without changing their tokens: those with punctuation
+    phrases = [list(nlp.make_doc(p["pattern"])) for p in finder.patterns]
+    phrases = [tokens for tokens in phrases if any(not t.text.isalnum() for t in tokens)]
+    separators = st.sampled_from(["", " ", "  ", "\n", "\t", "-", " - ", "(", ")", ",", "\u00a0"])
+
+    @st.composite
+    def respaced(draw):
+        """A learned name with the space after some tokens dropped or added."""
+        tokens = draw(st.sampled_from(phrases))
+        out = ""
+        for token in tokens:
+            space = token.whitespace_
+            if draw(st.integers(0, 3)) == 0:
+                space = "" if space else " "
+            out += token.text + space
+        return out.rstrip()
+
+    @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(pieces=st.lists(st.one_of(respaced(), st.text(max_size=12), separators), min_size=1, max_size=6))
+    def check(pieces):
+        text = "".join(pieces)
+        if doc_entities(nlp(text)):
+            assert finder.may_find_names(text), text
+
+    check()
+
+
+def test_entities_regression_issue12_long_punctuation_runs_take_bounded_time(shipped_bundle, cli, tmp_path):
+    """Found by the fuzz run: spaCy's tokenizer is quadratic in a run without white space
+    (8,000 commas took 10 s); a long run of commas stalled classify, tag and corpus validate."""
+    import time
+
+    text = "INNOSUP funds the Basque Food Cluster " + "," * 150_000
+    started = time.perf_counter()
+    result = shipped_bundle.classify([text], entities=True)[0]
+    assert time.perf_counter() - started < 20
+    assert {(e["text"], e["label"]) for e in result["entities"]} == {("INNOSUP", "PROGRAMME"), ("Basque Food Cluster", "CLUSTER")}
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"id": "a", "text": "Basque Food Cluster " + '"' * 100_000, "levels": [],
+                                "entities": [{"start": 0, "end": 19, "label": "CLUSTER"}]}) + "\n")
+    started = time.perf_counter()
+    result = cli("corpus", "validate", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert time.perf_counter() - started < 20

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from csvnlp.errors import CorpusError, InputError
+from csvnlp.inputs import MAX_TEXT_CHARS
 from csvnlp.levels import LEVEL_KEYS
 from csvnlp.report_source import (
     STATED_FIELDS,
@@ -319,6 +320,9 @@ def validate_records(records: list[dict[str, Any]]) -> list[Problem]:
         if not isinstance(text, str) or not text.strip():
             problems.append(Problem(line, "missing text" if text in (None, "") else "text must be non-empty text"))
             text = None
+        elif len(text) > MAX_TEXT_CHARS:
+            problems.append(Problem(line, f"text of {len(text):,} characters is longer than {MAX_TEXT_CHARS:,} (classify and tag refuse it too)"))
+            text = None
         else:
             key = text_fingerprint(text)
             if key in texts:
@@ -345,8 +349,10 @@ def validate_records(records: list[dict[str, Any]]) -> list[Problem]:
 def _span_problems(line: int, text: str, entities: Any, tokenizer: Any) -> list[Problem]:
     if not isinstance(entities, list):
         return [Problem(line, "entities must be a list")]
+    from csvnlp.entities import tokenizable
+
     problems = []
-    doc = tokenizer.make_doc(text)
+    doc = tokenizer.make_doc(tokenizable(text))  # bounded time on long runs of punctuation
     starts = {token.idx for token in doc}
     ends = {token.idx + len(token.text) for token in doc}
     spans = []

@@ -230,21 +230,6 @@ def csv_records(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, 
     ``leading_fields`` are the fields complete on the record's first line (so the error row
     can still carry the record's id), and reading goes on from the line after that record's
     first line, so later records are still read."""
-    for line, fields, problem in _csv_records_raw(stream, sep):
-        yield line, fields, problem
-
-
-def _leading_fields(lines: "_Lines", sep: str) -> list[str]:
-    first = lines.record[0][1] if lines.record else lines.partial[1] if lines.partial else b""
-    text, _ = _decode(first[:65536])
-    try:  # (a bare CR is what may have broken the record: read past it here)
-        fields = next(csv.reader([text.rstrip("\r\n").replace("\r", " ")], delimiter=sep, strict=False), [])
-    except csv.Error:
-        return []
-    return fields[:-1]  # the last one is the field the record broke in
-
-
-def _csv_records_raw(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
     lines = _Lines(stream)
     feed = _CsvFeed(lines)
     # strict: a quote closed and followed by anything but a delimiter ("a"b) is an error, not
@@ -286,6 +271,16 @@ def _csv_records_raw(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | N
             yield start, fields, "undecodable bytes: this record is not valid UTF-8"
         else:
             yield start, fields, None
+
+
+def _leading_fields(lines: "_Lines", sep: str) -> list[str]:
+    first = lines.record[0][1] if lines.record else lines.partial[1] if lines.partial else b""
+    text, _ = _decode(first[:65536])
+    try:  # (a bare CR is what may have broken the record: read past it here)
+        fields = next(csv.reader([text.rstrip("\r\n").replace("\r", " ")], delimiter=sep, strict=False), [])
+    except csv.Error:
+        return []
+    return fields[:-1]  # the last one is the field the record broke in
 
 
 def _unterminated(lines: _Lines, sep: str) -> tuple[int, list[str], str]:
