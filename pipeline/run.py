@@ -43,6 +43,11 @@ STAGES = {
         ],
         "outputs": ["models/csvnlp-base/meta.json"],
     },
+    "reference-outputs": {
+        "script": "pipeline/reference_outputs.py",
+        "inputs": ["models/csvnlp-base/meta.json", "pipeline/reference_outputs.py"],
+        "outputs": ["tests/data/reference_outputs.json"],
+    },
     "evaluate": {
         "command": ["evaluate", "--model", "models/csvnlp-base", "--out", "reports/evaluation", "--force"],
         "inputs": [
@@ -86,8 +91,12 @@ def main() -> int:
         if not args.force and outputs_present and state.get(name) == inputs:
             print(f"[{name}] up to date, skipped")
             continue
-        command = [sys.executable, "-m", "csvnlp.cli", *stage["command"]]
-        print(f"[{name}] running: csvnlp {' '.join(stage['command'])}")
+        if "script" in stage:
+            command = [sys.executable, stage["script"]]
+            print(f"[{name}] running: python {stage['script']}")
+        else:
+            command = [sys.executable, "-m", "csvnlp.cli", *stage["command"]]
+            print(f"[{name}] running: csvnlp {' '.join(stage['command'])}")
         if args.dry_run:
             continue
         done = subprocess.run(command, cwd=ROOT)

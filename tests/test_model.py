@@ -35,8 +35,10 @@ def test_model_abstains_on_basic_science(shipped_bundle):
     assert result["status"] == "uncertain" and result["predicted"] == []
 
 
-def test_model_abstains_on_too_short_text(shipped_bundle):
-    assert shipped_bundle.classify(["Clusters and SMEs."])[0]["status"] == "uncertain"
+def test_model_abstains_on_text_with_no_project_in_it(shipped_bundle):
+    """A text that describes no project gets no level (there is no hand-set minimum word count
+    any more: the thresholds and the learned relevance model decide)."""
+    assert shipped_bundle.classify(["Minutes of the meeting held on Tuesday."])[0]["status"] == "uncertain"
 
 
 def test_model_predictions_do_not_depend_on_field_labels(shipped_bundle, records):
@@ -223,9 +225,11 @@ def test_features_term_counts_fold_equals_a_tfidf_vectorizer_fitted_on_the_fold(
     from csvnlp.features import STOP_WORDS, TOKEN_PATTERN, TermCounts, prototype_rows
     from csvnlp.selection import repeated_multilabel_folds
 
-    texts, labels = [strip_field_labels(r["text"]) for r in records], label_matrix(records)
+    from csvnlp.features import model_text
+
+    texts, labels = [model_text(r["text"]) for r in records], label_matrix(records)
     counts = TermCounts(texts, prototypes, ngram_max)
-    proto_texts, _ = prototype_rows(prototypes)
+    proto_texts = [model_text(t) for t in prototype_rows(prototypes)[0]]
     _, train, test = repeated_multilabel_folds(labels, 4, 1, 13)[0]
     fold = counts.fold(train, test, labels)
     reference = TfidfVectorizer(ngram_range=(1, ngram_max), sublinear_tf=True, stop_words=list(STOP_WORDS),

@@ -106,7 +106,7 @@ def test_levels_regression_issue12_unknown_level_phrase_is_a_typed_error():
 def test_cli_regression_issue12_compare_on_a_tiny_corpus_is_a_clear_error(cli, tmp_path, records):
     corpus = tmp_path / "tiny.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in records[:3]))
-    result = cli("compare", str(SHIPPED_MODEL), str(SHIPPED_MODEL), "--corpus", str(corpus), "--repeats", "1", "--no-external")
+    result = cli("compare", str(SHIPPED_MODEL), str(SHIPPED_MODEL), "--cv", "--corpus", str(corpus), "--repeats", "1")
     assert result.exit_code == 5 and "cannot compare on this corpus (3 cases)" in result.stderr
 
 

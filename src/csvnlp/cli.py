@@ -573,7 +573,7 @@ def compare(
     bundles = [run(lambda p=p: load_bundle(p)) for p in (model_a, model_b)]
     if cv:
         records = split_records(run(lambda: load_corpus(corpus)))[0]
-        result = run(lambda: compare_by_cv(bundles, records, prototypes_for(corpus), repeats=repeats, n_jobs=jobs))
+        result = run(lambda: _compare(compare_by_cv, bundles, records, prototypes_for(corpus), repeats=repeats, n_jobs=jobs))
         source = f"{repeats} x 4-fold CV of {', '.join(map(str, corpus))} (settings refitted, trained weights unused)"
     else:
         frozen_dir = corpus[0] / DEFAULT_TEST_SET_DIR if corpus else Path("corpus") / DEFAULT_TEST_SET_DIR
@@ -613,14 +613,13 @@ def compare(
     typer.echo(f"verdict (macro-F1): {result['verdict']}")
 
 
-def _compare(compare_models: Callable[..., Any], bundles: list[Any], records: list[Any], prototypes: Any,
-             tests: Any, repeats: int, external: bool) -> Any:
-    """compare_models with its failures as typed errors: a corpus too small or too one-sided
+def _compare(compare: Callable[..., Any], bundles: list[Any], records: list[Any], prototypes: Any, **options: Any) -> Any:
+    """A CV comparison with its failures as typed errors: a corpus too small or too one-sided
     for the shared folds, or a model whose metadata lacks what the comparison reads."""
     from csvnlp.errors import CorpusError, ModelError
 
     try:
-        return compare_models(bundles, records, prototypes, tests, repeats=repeats, external=external)
+        return compare(bundles, records, prototypes, **options)
     except KeyError as exc:
         raise ModelError(f"cannot compare: a model's meta.json lacks {exc}; retrain it with `csvnlp train`") from None
     except ValueError as exc:

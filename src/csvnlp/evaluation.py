@@ -332,8 +332,6 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """The headline first (the model as it is on the frozen external split, when given), then
     the second view: cross-validation on ``records`` (the report's 27 cases by default)."""
-    from csvnlp.external_evaluation import evaluate_frozen_split
-
     meta = bundle.meta
     headline = None
     if frozen_split:
@@ -351,6 +349,43 @@ def evaluate_model(
     evaluation["test_sets"] = {name: evaluate_test_set(bundle, recs) for name, recs in (test_sets or {}).items()}
     evaluation["external_test"] = headline
     return evaluation
+
+
+def evaluate_frozen_split(bundle: Any, records: Sequence[dict[str, Any]], training_labels: np.ndarray) -> dict[str, Any]:
+    """The shipped model as it is (its trained weights) on the frozen split, beside the keyword
+    rule and the prior (``DummyClassifier`` fitted on the training labels), plus the entity
+    extractor's exact and overlapping precision/recall/F1 against the annotated spans."""
+    from collections import Counter
+
+    from sklearn.dummy import DummyClassifier
+
+    from csvnlp.entities import extract_entities
+    from csvnlp.external_evaluation import evaluate_external, target_check
+
+    texts = [r["text"] for r in records]
+    results = bundle.level_model.classify(texts)
+    predicted = np.array([[1 if key in r["predicted"] else 0 for key in LEVEL_KEYS] for r in results], dtype=int).reshape(-1, len(LEVEL_KEYS))
+    prior = DummyClassifier(strategy="prior").fit(np.zeros((len(training_labels), 1)), training_labels)
+    systems = {"model": predicted, "keyword rule": keyword_rule(texts),
+               "prior": np.asarray(prior.predict(np.zeros((len(texts), 1))), dtype=int).reshape(-1, len(LEVEL_KEYS))}
+    result = evaluate_external(records, systems)
+    result["targets"] = target_check(result["views"]["clear"])
+    gold = [{(e["start"], e["end"], e["label"]) for e in r.get("entities", [])} for r in records]
+    found = [{(e["start"], e["end"], e["label"]) for e in spans} for spans in extract_entities(bundle.entity_pipeline, texts)]
+    scores = entity_scores(gold, found)
+    by_source: dict[str, Any] = {}
+    sources = [r.get("source", "?") for r in records]
+    for source in sorted(set(sources)):
+        idx = [i for i, s in enumerate(sources) if s == source]
+        by_source[source] = entity_scores([gold[i] for i in idx], [found[i] for i in idx])["exact"]
+    false_hits = Counter((texts[i][s:e], label) for i in range(len(texts)) for s, e, label in found[i] - gold[i])
+    misses = Counter((texts[i][s:e], label) for i in range(len(texts)) for s, e, label in gold[i] - found[i])
+    result["entities"] = {
+        "extractor": "rules and learned phrases (no trained recognizer yet)", **scores, "exact_by_source": by_source,
+        "frequent_false_hits": [{"text": t, "label": lab, "count": n} for (t, lab), n in false_hits.most_common(15)],
+        "frequent_misses": [{"text": t, "label": lab, "count": n} for (t, lab), n in misses.most_common(15)],
+    }
+    return result
 
 
 # ============================================================================ comparing two models

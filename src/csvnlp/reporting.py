@@ -375,7 +375,7 @@ def external_blocks(headline: dict[str, Any] | None) -> list[tuple]:
               "(records resampled with replacement). Abstention = share of records annotated none that get no level; "
               "coverage = share of CSV records that get at least one."),
         ("table", header, rows(clear)),
-        ("figure", "external_test", "Frozen external test split (clear rows)", _plot_external(headline)),
+        ("figure", "external_test", "Frozen external test split, clear rows", _plot_external(headline)),
     ]
     if "delta" in clear:
         blocks.append(("p", f"Model minus keyword rule, macro-F1 on the same rows: {_val(clear['delta'])} (paired bootstrap)."))
