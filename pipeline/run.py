@@ -53,7 +53,7 @@ STAGES = {
         "inputs": [
             "corpus/cases.jsonl", "corpus/extra", "corpus/external_test", "models/csvnlp-base/meta.json",
             f"{CODE}/evaluation.py", f"{CODE}/external_evaluation.py", f"{CODE}/metrics.py", f"{CODE}/selection.py",
-            f"{CODE}/reporting.py", f"{CODE}/external_sets.py",
+            f"{CODE}/reporting.py", f"{CODE}/external_sets.py", f"{CODE}/language.py",
         ],
         "outputs": ["reports/evaluation/metrics.json", "reports/evaluation/report.md", "reports/evaluation/report.html"],
     },

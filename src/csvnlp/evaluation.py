@@ -282,10 +282,25 @@ def threshold_sweep(labels: np.ndarray, probabilities: np.ndarray, stored: dict[
 
 
 def external_checks(bundle: Any) -> dict[str, Any]:
-    """Abstention on ERC/MSCA abstracts and the level distribution over ERDF/ESF operations."""
-    from csvnlp.external_sets import basic_research_abstracts, funding_database_sample
+    """Abstention on ERC/MSCA abstracts, the level distribution over ERDF/ESF operations, and
+    the share of each language (and of ``unsupported_language``) in the ESIF and Kohesio extracts."""
+    from collections import Counter
+
+    from csvnlp.external_sets import basic_research_abstracts, funding_database_sample, multilingual_extracts
+    from csvnlp.language import model_languages, supported_check
 
     out: dict[str, Any] = {}
+    extracts = multilingual_extracts()
+    if extracts:
+        supported = model_languages(bundle)
+        shares = {}
+        for name, texts in extracts.items():
+            checks = [supported_check(text, supported) for text in texts]
+            codes = Counter(guess.code for guess, _ in checks)
+            shares[name] = {"texts": len(texts),
+                            "unsupported_share": round(sum(not ok for _, ok in checks) / len(texts), 4),
+                            "languages": {code: round(n / len(texts), 4) for code, n in codes.most_common(8)}}
+        out["languages"] = {"supported": list(supported), "extracts": shares}
     abstracts = basic_research_abstracts()
     if abstracts:
         results = bundle.level_model.classify(abstracts["texts"])

@@ -7,7 +7,10 @@
 - ``funding_database_sample``: ERDF/ESF operation summaries (England 2014-2020, Northern
   Ireland ESF, Scotland), a real funding database, for the distribution of predicted levels.
 
-Both read from ``shared/data/external`` beside the repository (or ``$CSVNLP_SHARED_DATA``) and
+- ``multilingual_extracts``: every ERDF/ESF summary and every Kohesio beneficiary name, per
+  file, for the share of each language (and of ``unsupported_language``) csvnlp meets there.
+
+All read from ``shared/data/external`` beside the repository (or ``$CSVNLP_SHARED_DATA``) and
 return None when it is not there; nothing is copied into the project.
 """
 
@@ -58,3 +61,27 @@ def funding_database_sample() -> dict[str, object] | None:
     if not texts:
         return None
     return {"source": str(folder), "files": used, "texts": texts}
+
+
+def multilingual_extracts() -> dict[str, list[str]] | None:
+    """file -> its non-empty texts: the ERDF/ESF summaries and the Kohesio beneficiary names."""
+    import pandas as pd
+
+    root = shared_data_dir()
+    sources = [
+        ("kohesio_beneficiaries_zachz3394/kohesio-data-export.tsv", "Beneficiary Name", "\t"),
+        ("esif_operations_os_data/Final LoB S&E ROP 2007-2013.csv", "Project Summary", ","),
+        ("esif_operations_os_data/data.csv", "Non Technical Short Summary Of Project", ","),
+        ("esif_operations_os_data/ESIF_2014-2020_List_of_beneficiaries_Oct_2016.csv", "Summary of project (max 100 words)", ","),
+        ("esif_operations_os_data/ESF-and-ERDF-Scotland-2014-2020.csv", "Description", ","),
+        ("esif_operations_os_data/ESF_Northern_Ireland_2014-2020.csv", "Operation Summary", ","),
+    ]
+    found: dict[str, list[str]] = {}
+    for name, column, sep in sources:
+        path = root / name
+        if not path.exists():
+            continue
+        frame = pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8", encoding_errors="replace")
+        if column in frame.columns:
+            found[name] = [t for t in frame[column].dropna().tolist() if t.strip()]
+    return found or None
