@@ -4,8 +4,9 @@ The corpus of size N is the report's 27 cases plus N - 27 distinct texts: real E
 operation summaries and CORDIS objectives from ../shared/data/external (via make_input.py),
 about 6,200 distinct ones; beyond those, each further text joins the first half of one real
 text to the second half of another (real vocabulary and length, new combinations). Those texts have no gold levels, so for the timing they get the shipped model's prediction
-(its highest-probability level when it says `uncertain`): labels as skewed as real
-annotations would be, not a benchmark of accuracy. Each command runs as a user runs it (a
+(none when it says `uncertain`, for three in four of those; its highest-probability level for
+the fourth): labels as skewed as real annotations would be, negatives included so the
+relevance model is trained too; not a benchmark of accuracy. Each command runs as a user runs it (a
 subprocess, default options, `--jobs 2`), timed once per size.
 
 Run from the repository root:
@@ -47,7 +48,10 @@ def build_corpus(size: int, texts: list[str], cases: list[dict]) -> Path:
     model = load_bundle(ROOT / "models" / "csvnlp-base").level_model
     records = list(cases)
     for i, (text, result) in enumerate(zip(extra, model.classify(extra))):
-        levels = result["predicted"] or [LEVEL_KEYS[int(np.argmax([result["probabilities"][k] for k in LEVEL_KEYS]))]]
+        # what the shipped model calls uncertain is labelled none, as an analyst's rejected rows
+        # are, so training also fits the relevance model; a few get a level anyway so every
+        # level keeps enough examples at 10^2
+        levels = result["predicted"] or ([] if i % 4 else [LEVEL_KEYS[int(np.argmax([result["probabilities"][k] for k in LEVEL_KEYS]))]])
         records.append({"id": f"bench-{i}", "text": text, "levels": levels})
     (directory / "cases.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return directory
