@@ -20,7 +20,6 @@ record number and input line; they never stop the run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -35,6 +34,7 @@ from csvnlp.errors import IncompleteRunError, InputError, OutputExistsError
 from csvnlp.inputs import text_problem
 from csvnlp.journal import Journal, read_entries
 from csvnlp.levels import LEVEL_KEYS
+from csvnlp.persistence import sha256_of
 from csvnlp.tables import OUTPUT_COLUMNS, Chunk, TableReader, TableWriter, table_format
 
 # ============================================================================ options and results
@@ -185,7 +185,7 @@ class PartStore:
             return "missing (deleted?)"
         if (entry.get("first_row"), entry.get("rows")) != (span.first_row, span.rows):
             return f"rows {entry.get('first_row')}+{entry.get('rows')} where the input gives {span.first_row}+{span.rows}"
-        if _sha256(path) != entry.get("sha256"):
+        if sha256_of(path) != entry.get("sha256"):
             return "corrupt (its sha256 differs from the ledger)"
         return None
 
@@ -205,7 +205,7 @@ class PartStore:
         tmp = path.with_suffix(".tmp")
         pq.write_table(table, tmp)
         os.replace(tmp, path)  # the part exists only once complete
-        entry = {"index": span.index, "first_row": span.first_row, "rows": span.rows, "sha256": _sha256(path)}
+        entry = {"index": span.index, "first_row": span.first_row, "rows": span.rows, "sha256": sha256_of(path)}
         self._journal.append(entry)
         self.ledger[span.index] = entry
 
@@ -215,14 +215,6 @@ class PartStore:
     def remove(self) -> None:
         self.close()
         shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _arrow_type(name: str, values: list[Any]) -> Any:
@@ -248,7 +240,7 @@ def model_fingerprint(model_dir: Path) -> dict[str, str]:
     to the classifier, the entity patterns, the thresholds in its metadata or a file added
     means parts made before cannot be mixed with parts made after."""
     return {
-        path.relative_to(model_dir).as_posix(): _sha256(path)
+        path.relative_to(model_dir).as_posix(): sha256_of(path)
         for path in sorted(model_dir.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts
     }
