@@ -22,18 +22,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from csvnlp.levels import LEVEL_KEYS
+from csvnlp.metrics import macro_f1
+from csvnlp.model import label_matrix
 
 BOOTSTRAP_SAMPLES = 2000
-
-
-def label_rows(records: Sequence[dict[str, Any]]) -> np.ndarray:
-    return np.array([[1 if key in r["levels"] else 0 for key in LEVEL_KEYS] for r in records], dtype=int).reshape(-1, len(LEVEL_KEYS))
-
-
-def macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(labels, predicted, average="macro", zero_division=0.0))
 
 
 def macro_f1_present(labels: np.ndarray, predicted: np.ndarray) -> float:
@@ -99,7 +91,7 @@ def evaluate_external(
 ) -> dict[str, Any]:
     """Score each system's (n, 3) 0/1 ``predictions`` on ``records`` (clear rows and all rows),
     per source too, and the model minus the baseline with a paired interval."""
-    labels = label_rows(records)
+    labels = label_matrix(records)
     clear = np.array([r.get("confidence", "clear") == "clear" for r in records])
     rng = np.random.default_rng(seed)
     result: dict[str, Any] = {"records": len(records), "clear_records": int(clear.sum()), "views": {}}

@@ -19,6 +19,13 @@ from csvnlp.levels import LEVEL_KEYS
 HEADLINE_METRICS = ("macro_f1", "micro_f1", "subset_accuracy", "hamming_loss")
 
 
+def macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean of the three levels' F1 (a level with no gold and no prediction counts 0)."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(labels, predicted, average="macro", zero_division=0.0))
+
+
 def level_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
     """Per-level precision/recall/F1/support and confusion counts; micro/macro F1, subset
     accuracy, Hamming loss (all from ``sklearn.metrics``)."""

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from csvnlp.features import TermCounts
 from csvnlp.levels import LEVEL_KEYS
+from csvnlp.metrics import macro_f1
 from csvnlp.model import LevelModel, choose_thresholds, fit_level_regressions, inner_splits, level_probabilities
 
 # Settings tried by `csvnlp train`. Ties go to the earlier setting (smaller C, fewer n-grams).
@@ -80,12 +81,6 @@ def out_of_fold_probabilities(
         if progress:
             progress(done, len(folds))
     return result
-
-
-def macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(labels, predicted, average="macro", zero_division=0.0))
 
 
 @dataclass

@@ -44,7 +44,8 @@ def train_bundle(
 ) -> ModelBundle:
     """Fit the level model (settings and thresholds chosen by CV) and the entity pipeline on ``records``."""
     from csvnlp.evaluation import keyword_rule
-    from csvnlp.selection import TRAINING_GRID, macro_f1, select_settings
+    from csvnlp.metrics import macro_f1
+    from csvnlp.selection import TRAINING_GRID, select_settings
 
     labels = label_matrix(records)
     for j, key in enumerate(LEVEL_KEYS):
