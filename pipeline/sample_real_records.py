@@ -219,6 +219,22 @@ def model_margins(rows: list[dict]) -> list[float]:
     return [uncertainty(r["probabilities"], classifier.thresholds)[0] for r in results]
 
 
+def draw_supplement(rng: random.Random, by_source: dict[str, list[dict]], taken_ids: set[int], specs: list) -> list[dict]:
+    """One supplement: per (source, quota, predicate, sampling label, log name), a seeded draw of
+    ``quota`` rows not yet taken that satisfy the predicate; then the whole supplement shuffled."""
+    drawn = []
+    for source, quota, predicate, sampling, name in specs:
+        candidates = [r for r in by_source[source] if id(r) not in taken_ids and predicate(r)]
+        rng.shuffle(candidates)
+        for row in candidates[:quota]:
+            row["sampling"] = sampling
+            taken_ids.add(id(row))
+            drawn.append(row)
+        print(f"{name}: {len(candidates)} eligible, took {min(quota, len(candidates))}", file=sys.stderr)
+    rng.shuffle(drawn)
+    return drawn
+
+
 def main(out_dir: Path) -> None:
     rng = random.Random(SEED)
     is_reserved = reserved_filter()
@@ -259,51 +275,33 @@ def main(out_dir: Path) -> None:
         print(f"{source}: {len(rows)} eligible, took {len(taken)} random + {len(definition)} definition + {len(suggested)} suggest", file=sys.stderr)
         chosen.extend(picked)
     rng.shuffle(chosen)
-    supplement_rng = random.Random(SEED + 2)
     taken_ids = {id(r) for r in chosen}
-    supplement = []
-    for source, field_name, needles, quota in CATEGORY_QUOTAS:
-        candidates = [r for r in by_source[source] if id(r) not in taken_ids
-                      and any(n in str(r["context"].get(field_name, "")).lower() for n in needles)]
-        supplement_rng.shuffle(candidates)
-        for row in candidates[:quota]:
-            row["sampling"] = "category"
-            taken_ids.add(id(row))
-            supplement.append(row)
-        print(f"{source} by {field_name} {needles}: {len(candidates)} eligible, took {min(quota, len(candidates))}", file=sys.stderr)
-    supplement_rng.shuffle(supplement)
-    chosen += supplement
-    second_rng = random.Random(SEED + 3)
-    second = []
-    for source, field_name, needles, quota in SECOND_SUPPLEMENT:
-        candidates = [r for r in by_source[source] if id(r) not in taken_ids
-                      and (field_name is None or any(n in str(r["context"].get(field_name, "")).lower() for n in needles))]
-        second_rng.shuffle(candidates)
-        for row in candidates[:quota]:
-            row["sampling"] = "random" if field_name is None else "category"
-            taken_ids.add(id(row))
-            second.append(row)
-        print(f"second supplement {source} by {field_name} {needles}: {len(candidates)} eligible, took {min(quota, len(candidates))}", file=sys.stderr)
-    second_rng.shuffle(second)
-    chosen += second
+
+    def by_category(field_name, needles):
+        # field None: a uniform draw, keyword-free
+        return lambda r: field_name is None or any(n in str(r["context"].get(field_name, "")).lower() for n in needles)
+
+    chosen += draw_supplement(
+        random.Random(SEED + 2), by_source, taken_ids,
+        [(source, quota, by_category(field_name, needles), "category", f"{source} by {field_name} {needles}")
+         for source, field_name, needles, quota in CATEGORY_QUOTAS])
+    chosen += draw_supplement(
+        random.Random(SEED + 3), by_source, taken_ids,
+        [(source, quota, by_category(field_name, needles), "random" if field_name is None else "category",
+          f"second supplement {source} by {field_name} {needles}")
+         for source, field_name, needles, quota in SECOND_SUPPLEMENT])
     # A third supplement, drawn when the assembled set held only 8 *clear* cluster_development
     # records in its would-be test split: rows naming the terms of the cluster_development
     # definition, or an ecosystem or sector (the labelling rules' "clear when a cluster, an
     # ecosystem or a sector focus is explicit"). Recorded as sampling "definition".
-    third_rng = random.Random(SEED + 4)
-    third = []
     terms = DEFINITION_TERMS["cluster_development"] + ["ecosystem", "sector"]
-    for source, quota in THIRD_SUPPLEMENT:
-        candidates = [r for r in by_source[source] if id(r) not in taken_ids
-                      and any(" " + t in " " + " ".join(words(r["title"] + " " + r["text"])) for t in terms)]
-        third_rng.shuffle(candidates)
-        for row in candidates[:quota]:
-            row["sampling"] = "definition"
-            taken_ids.add(id(row))
-            third.append(row)
-        print(f"third supplement {source}: {len(candidates)} eligible, took {min(quota, len(candidates))}", file=sys.stderr)
-    third_rng.shuffle(third)
-    chosen += third
+
+    def names_a_term(r):
+        return any(" " + t in " " + " ".join(words(r["title"] + " " + r["text"])) for t in terms)
+
+    chosen += draw_supplement(
+        random.Random(SEED + 4), by_source, taken_ids,
+        [(source, quota, names_a_term, "definition", f"third supplement {source}") for source, quota in THIRD_SUPPLEMENT])
     out_dir.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
     for row in chosen:
