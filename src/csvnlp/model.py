@@ -34,7 +34,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from csvnlp.features import LevelFeatures, TermCounts, lexicon_densities, model_text, text_stats
+from csvnlp.features import LevelFeatures, TermCounts, TextStats, lexicon_densities, model_text, text_stats
 from csvnlp.levels import LEVEL_KEYS, UNCERTAIN
 
 THRESHOLD_FLOOR = 0.35
@@ -219,10 +219,9 @@ class LevelModel(ClassifierMixin, BaseEstimator):
         """(n, 3) 0/1: levels at or above their threshold; all zero when ``uncertain``."""
         return np.array([[1 if key in r["predicted"] else 0 for key in LEVEL_KEYS] for r in self.classify(X)], dtype=int).reshape(-1, len(LEVEL_KEYS))
 
-    def evidence(self, tfidf: Any, docs: Sequence[str], relevance: np.ndarray) -> list[dict[str, float]]:
+    def evidence(self, tfidf: Any, stats: Sequence[TextStats], relevance: np.ndarray) -> list[dict[str, float]]:
         """What the text gives to judge by: words, domain terms, nearest-case similarity, and
         the relevance model's probability that it is a CSV project at all (the one that decides)."""
-        stats = [text_stats(doc) for doc in docs]
         similarity = (tfidf @ self.training_matrix_.T).max(axis=1).toarray().ravel() if tfidf.shape[0] else []
         return [
             {"words": stat.words, "domain_terms": stat.domain_terms, "similarity": round(float(sim), 4),
@@ -241,10 +240,11 @@ class LevelModel(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         docs = [model_text(t) for t in X]
         tfidf = self.features_.vectorizer_.transform(docs)
-        features = self.features_.combine(tfidf, lexicon_densities([text_stats(d) for d in docs]))
+        stats = [text_stats(d) for d in docs]  # one lexicon pass per text, for features and evidence alike
+        features = self.features_.combine(tfidf, lexicon_densities(stats))
         probabilities = expit(self._scores(features))
         relevance = level_probabilities(features, self.relevance_coef_, self.relevance_intercept_)[:, 0]
-        evidence = self.evidence(tfidf, docs, relevance)
+        evidence = self.evidence(tfidf, stats, relevance)
         names = list(self.features_.get_feature_names_out()) if explain else []  # once per call, not per text
         results = []
         for i in range(len(docs)):
