@@ -54,8 +54,11 @@ def level_set(levels: list[str]) -> tuple[str, ...]:
     return tuple(key for key in LEVEL_KEYS if key in levels)
 
 
-def entity_spans(record_id: str, text: str, clusters: list[str], programmes: list[str], tokenizer) -> tuple[list[dict], list[str]]:
-    """Every whole-word occurrence of each listed name, longest first, on token boundaries."""
+def entity_spans(record_id: str, text: str, clusters: list[str], programmes: list[str], tokenizer,
+                 token_boundaries: bool = True) -> tuple[list[dict], list[str]]:
+    """Every whole-word occurrence of each listed name, longest first, on token boundaries
+    (or, with ``token_boundaries=False``, between any two characters that are not ASCII
+    letters, digits or dashes: mojibake glues "â€™" to a name, "2020.The" glues a sentence)."""
     import re
 
     doc = tokenizer(text)
@@ -67,12 +70,13 @@ def entity_spans(record_id: str, text: str, clusters: list[str], programmes: lis
     spans, dropped = [], []
     for name, label in wanted:
         found = False
-        for match in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+        boundary = (r"(?<![\w-])", r"(?![\w-])") if token_boundaries else (r"(?<![A-Za-z0-9-])", r"(?![A-Za-z0-9-])")
+        for match in re.finditer(boundary[0] + re.escape(name) + boundary[1], text):
             start, end = match.span()
             if any(taken[start:end]):
                 found = True
                 continue
-            if start not in starts or end not in ends:
+            if token_boundaries and (start not in starts or end not in ends):
                 continue
             found = True
             taken[start:end] = [True] * (end - start)

@@ -1,0 +1,122 @@
+"""Assemble the annotated entity pool (issue 10) into ``corpus/real/entity_records.jsonl``.
+
+Inputs, all committed:
+- ``corpus/real/entity_pool.jsonl``: the 410 drawn records with their frozen split
+  (``pipeline/sample_entity_records.py``);
+- ``corpus/real/annotations/entities/batch{1,2,3}.jsonl``: the first pass (three annotators,
+  one record each); ``second.jsonl``: a blind second pass on 120 records, for agreement;
+- ``corpus/real/annotations/entities/adjudication.jsonl``: the lead's decisions, each with why.
+
+Every listed name is marked at each occurrence not glued to another ASCII letter, digit or
+dash (mojibake such as "2020â€™" sits off spaCy's token boundaries, so the level records' token
+rule would lose real names here). Writes the records and ``corpus/real/ENTITY_AGREEMENT.md``.
+
+Run: ``python pipeline/assemble_entity_records.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from assemble_real_records import entity_spans  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT / "corpus" / "real"
+ANNOTATIONS = REAL / "annotations" / "entities"
+GUIDELINE_VERSION = "real-2"
+FIRST_PASS = ("batch1", "batch2", "batch3")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+
+
+def span_agreement(first: dict[str, dict], second: dict[str, dict], key: str) -> dict[str, float]:
+    """Exact agreement on the set of names per record: matched names / names, both ways, and F1."""
+    both = sum(len(set(first[i][key]) & set(s[key])) for i, s in second.items())
+    n_first = sum(len(set(first[i][key])) for i in second)
+    n_second = sum(len(set(s[key])) for s in second.values())
+    f1 = 2 * both / (n_first + n_second) if n_first + n_second else 1.0
+    return {"names_first": n_first, "names_second": n_second, "agreed": both, "f1": round(f1, 3)}
+
+
+def main() -> None:
+    from csvnlp.entities import blank_pipeline
+
+    tokenizer = blank_pipeline().tokenizer
+    pool = read_jsonl(REAL / "entity_pool.jsonl")
+    first: dict[str, dict] = {}
+    annotator_of: dict[str, str] = {}
+    for batch in FIRST_PASS:
+        for row in read_jsonl(ANNOTATIONS / f"{batch}.jsonl"):
+            first[row["id"]] = row
+            annotator_of[row["id"]] = f"ai-annotator-entities-{batch}"
+    second = {row["id"]: row for row in read_jsonl(ANNOTATIONS / "second.jsonl")}
+    decisions = {row["id"]: row for row in read_jsonl(ANNOTATIONS / "adjudication.jsonl")}
+    missing = [r["id"] for r in pool if r["id"] not in first]
+    if missing:
+        raise SystemExit(f"{len(missing)} pool records have no first-pass annotation, e.g. {missing[0]}")
+
+    records, dropped = [], []
+    for item in pool:
+        note = first[item["id"]]
+        clusters, programmes = list(note["clusters"]), list(note["programmes"])
+        decision = decisions.get(item["id"])
+        if decision:
+            programmes = [p for p in programmes if p not in decision["remove_programmes"]] + decision["add_programmes"]
+            clusters = [c for c in clusters if c not in decision.get("remove_clusters", [])] + decision.get("add_clusters", [])
+        spans, lost = entity_spans(item["id"], item["text"], clusters, programmes, tokenizer, token_boundaries=False)
+        dropped.extend(lost)
+        records.append({
+            "id": item["id"], "kind": item["kind"], "text": item["text"], "entities": spans,
+            "confidence": note["confidence"], "why": note["why"] + (f" | adjudicated: {decision['why']}" if decision else ""),
+            "source": item["source"], "source_file": item["source_file"], "row_key": item["row_key"],
+            "sampling": item["sampling"], "guideline_version": GUIDELINE_VERSION, "annotator": annotator_of[item["id"]],
+            "split": item["split"],
+        })
+    if dropped:
+        print("\n".join(dropped), file=sys.stderr)
+        raise SystemExit("annotated names not found on token boundaries: fix the annotation files")
+    with (REAL / "entity_records.jsonl").open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+
+    agreement = {key: span_agreement(first, second, key) for key in ("clusters", "programmes")}
+    same = sum(set(first[i]["clusters"]) == set(s["clusters"]) and set(first[i]["programmes"]) == set(s["programmes"])
+               for i, s in second.items())
+    counts = {split: {label: sum(e["label"] == label for r in records if r["split"] == split for e in r["entities"])
+                      for label in ("CLUSTER", "PROGRAMME")} | {"records": sum(r["split"] == split for r in records)}
+              for split in ("train", "test")}
+    lines = [
+        "# Entity annotation: agreement and counts (issue 10)",
+        "",
+        "Generated by `python pipeline/assemble_entity_records.py`; do not edit by hand.",
+        "",
+        f"- Records: {len(records)} ({sum(r['kind'] == 'name' for r in records)} organisation names, "
+        f"{sum(r['kind'] == 'text' for r in records)} texts), guideline {GUIDELINE_VERSION}.",
+        f"- Split (drawn before annotation): train {counts['train']['records']} records "
+        f"({counts['train']['CLUSTER']} CLUSTER, {counts['train']['PROGRAMME']} PROGRAMME spans), "
+        f"test {counts['test']['records']} ({counts['test']['CLUSTER']} CLUSTER, {counts['test']['PROGRAMME']} PROGRAMME spans).",
+        f"- Blind second pass on {len(second)} records (all 49 cluster-term names and 71 others, seeded): "
+        f"{same} of {len(second)} with the same names.",
+        f"  - CLUSTER names: first {agreement['clusters']['names_first']}, second {agreement['clusters']['names_second']}, "
+        f"agreed {agreement['clusters']['agreed']}, F1 {agreement['clusters']['f1']}.",
+        f"  - PROGRAMME names: first {agreement['programmes']['names_first']}, second {agreement['programmes']['names_second']}, "
+        f"agreed {agreement['programmes']['agreed']}, F1 {agreement['programmes']['f1']}.",
+        f"- Adjudication: {len(decisions)} records changed or confirmed, each with its reason in "
+        "`annotations/entities/adjudication.jsonl`.",
+        "",
+        "Caveat: every annotator is an instance of the same language model working from the same",
+        "guideline, so this agreement is an upper bound on what two people would reach.",
+        "",
+    ]
+    (REAL / "ENTITY_AGREEMENT.md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
