@@ -29,7 +29,8 @@ STAGES = {
         "command": ["corpus", "build"],
         "inputs": [
             "corpus/source/clusters-and-shared-value-report.txt", "corpus/table1.csv",
-            "corpus/entity_annotations.json", "corpus/real/records.jsonl", f"{CODE}/report_source.py",
+            "corpus/entity_annotations.json", "corpus/real/records.jsonl", "corpus/real/entity_records.jsonl",
+            f"{CODE}/report_source.py",
             f"{CODE}/corpus.py", f"{CODE}/real_records.py", f"{CODE}/levels.py",
         ],
         "outputs": ["corpus/cases.jsonl"],
@@ -37,9 +38,10 @@ STAGES = {
     "train": {
         "command": ["train", "--out", "models/csvnlp-base", "--force"],
         "inputs": [
-            "corpus/cases.jsonl", "corpus/extra", "corpus/source/clusters-and-shared-value-report.txt",
+            "corpus/cases.jsonl", "corpus/extra", "corpus/entities", "corpus/gazetteers",
+            "corpus/source/clusters-and-shared-value-report.txt",
             f"{CODE}/features.py", f"{CODE}/model.py", f"{CODE}/selection.py", f"{CODE}/training.py",
-            f"{CODE}/entities.py", f"{CODE}/levels.py", f"{CODE}/persistence.py",
+            f"{CODE}/entities.py", f"{CODE}/recognizer.py", f"{CODE}/levels.py", f"{CODE}/persistence.py",
         ],
         "outputs": ["models/csvnlp-base/meta.json"],
     },
@@ -51,7 +53,7 @@ STAGES = {
     "evaluate": {
         "command": ["evaluate", "--model", "models/csvnlp-base", "--out", "reports/evaluation", "--force"],
         "inputs": [
-            "corpus/cases.jsonl", "corpus/extra", "corpus/external_test", "models/csvnlp-base/meta.json",
+            "corpus/cases.jsonl", "corpus/extra", "corpus/external_test", "corpus/entity_test", "models/csvnlp-base/meta.json",
             f"{CODE}/evaluation.py", f"{CODE}/external_evaluation.py", f"{CODE}/metrics.py", f"{CODE}/selection.py",
             f"{CODE}/reporting.py", f"{CODE}/external_sets.py", f"{CODE}/language.py",
         ],

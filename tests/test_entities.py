@@ -66,11 +66,11 @@ def test_entities_learned_patterns_come_only_from_given_records(records):
 
 
 def test_entities_survive_to_disk_and_back(tmp_path, records):
-    from csvnlp.entities import load_entity_patterns, save_entity_patterns
+    from csvnlp.entities import load_entity_pipeline, save_entity_pipeline
 
     nlp = build_entity_pipeline(records)
-    save_entity_patterns(nlp, tmp_path / "patterns.jsonl")
-    loaded = load_entity_patterns(tmp_path / "patterns.jsonl")
+    save_entity_pipeline(nlp, tmp_path, "patterns.jsonl")
+    loaded = load_entity_pipeline(tmp_path, "patterns.jsonl")
     text = "GAIA and the Basque Maritime Cluster applied to COS-CLUSTER-2015-3-02 (AVEP(Spain))."
     assert [(e.text, e.label_) for e in loaded(text).ents] == [(e.text, e.label_) for e in nlp(text).ents]
 
@@ -93,9 +93,9 @@ def test_entities_skipping_texts_without_candidates_changes_nothing(records):
 
 
 def test_entities_patterns_file_must_hold_label_pattern_objects(tmp_path):
-    from csvnlp.entities import load_entity_patterns
+    from csvnlp.entities import load_entity_pipeline
 
     path = tmp_path / "patterns.jsonl"
     path.write_text('{"label": "CLUSTER", "pattern": "GAIA"}\n["not", "an", "object"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="line 2"):
-        load_entity_patterns(path)
+        load_entity_pipeline(tmp_path, "patterns.jsonl")

@@ -119,7 +119,7 @@ def test_persistence_save_is_atomic_when_killed_midway(shipped_bundle, tmp_path,
     def boom(*args, **kwargs):
         raise KeyboardInterrupt  # as if train were killed while writing the entity patterns
 
-    monkeypatch.setattr("csvnlp.entities.save_entity_patterns", boom)
+    monkeypatch.setattr("csvnlp.entities.save_entity_pipeline", boom)
     with pytest.raises(KeyboardInterrupt):
         save_bundle(shipped_bundle, target)
     assert not target.exists()

@@ -96,6 +96,11 @@ def corpus_build(
         if split_counts:
             typer.echo(f"wrote {corpus_dir / TRAIN_FILE} ({split_counts['train']} real records) and the frozen "
                        f"test split {corpus_dir / TEST_FILE} ({split_counts['test']})")
+        if split_counts.get("entity_train"):
+            from csvnlp.real_records import ENTITY_TEST_FILE, ENTITY_TRAIN_FILE
+
+            typer.echo(f"wrote {corpus_dir / ENTITY_TRAIN_FILE} ({split_counts['entity_train']} names-only records) and the "
+                       f"frozen entity test part {corpus_dir / ENTITY_TEST_FILE} ({split_counts.get('entity_test', 0)})")
 
 
 @corpus_app.command("validate")
@@ -137,26 +142,34 @@ def train(
     force: bool = typer.Option(False, "--force", help="Replace an existing model at --out."),
     seed: int = typer.Option(13, "--seed", help="Random seed; the same corpus and seed give the same model."),
     jobs: int = JOBS_OPTION,
+    recognizer: bool = typer.Option(True, "--recognizer/--no-recognizer", help="Train the spaCy entity recognizer (a few minutes on the shipped corpus); --no-recognizer keeps entities to rules, learned phrases and gazetteers."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Train a model from the corpus (corpus/ plus corpus/extra/).
 
-    Chooses settings and thresholds by stratified cross-validation, fits the level model and
-    the entity patterns, and writes the model atomically (plain npz/JSON files, no pickle);
-    records marked "split": "test" are left out. An existing model is replaced only with
-    --force, and then kept as DIR.previous."""
+    Chooses settings and thresholds by stratified cross-validation, fits the level model,
+    and trains the entity recognizer (a spaCy ner on spacy.blank("en")) on every annotated
+    span, including the names-only records of corpus/entities/ and the gazetteers of
+    corpus/gazetteers/; how its spans combine with the rules is measured on held-out training
+    records. Writes the model atomically (plain npz/JSON/msgpack files, no pickle); records
+    marked "split": "test" are left out. An existing model is replaced only with --force, and
+    then kept as DIR.previous."""
     from rich.progress import Progress
 
     from csvnlp.corpus import load_corpus, split_records
     from csvnlp.training import prototypes_for, train_to_directory
 
+    from csvnlp.real_records import entity_training_records, gazetteer_entries
+
     records, held_out = split_records(run(lambda: load_corpus(corpus)))
     prototypes = prototypes_for(corpus)
+    entity_records, gazetteer = entity_training_records(corpus), gazetteer_entries(corpus)
     with Progress(transient=True, disable=as_json or not sys.stderr.isatty()) as progress:
         task = progress.add_task("cross-validating settings", total=None)
         bundle = run(
             lambda: train_to_directory(
                 records, prototypes, out, force=force, seed=seed, n_jobs=jobs,
+                entity_records=entity_records, gazetteer=gazetteer, recognizer=recognizer,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         )
@@ -171,6 +184,7 @@ def train(
         "cv_macro_f1": meta["cross_validation"]["macro_f1"],
         "cv_per_level_f1": meta["cross_validation"]["per_level_f1"],
         "keyword_rule_macro_f1": meta["cross_validation"]["keyword_rule_macro_f1"],
+        "entities": meta.get("entities"),
     }
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -354,6 +368,7 @@ def evaluate(
     out: Path = typer.Option(..., "--out", help="Directory for report.md (+ figures/), report.html and metrics.json."),
     corpus: List[Path] = typer.Option([Path("corpus/cases.jsonl")], "--corpus", help="Corpus directories or files for the cross-validation view (repeatable; default: the report's 27 cases). Cross-validating a large corpus is slow."),
     external_test: Path = typer.Option(Path("corpus/external_test"), "--external-test", help="The frozen external test split (a directory or a file in the corpus format): the headline, scored with the model as it is."),
+    entity_test: Path = typer.Option(Path("corpus/entity_test"), "--entity-test", help="Names-only records of the frozen entity test split (a directory or a JSONL file); scored with the external test split's spans."),
     training_corpus: Path = typer.Option(Path("corpus"), "--training-corpus", help="The corpus the model was trained on: the prior baseline is fitted on its labels."),
     model: Optional[Path] = typer.Option(None, "--model", help="Model whose settings are evaluated (default: $CSVNLP_MODEL, else the packaged model)."),
     test_sets: List[Path] = typer.Option([], "--test-set", help="A labelled file in the corpus format (JSONL or CSV id,text,levels), scored with the model as it is (repeatable)."),
@@ -392,6 +407,9 @@ def evaluate(
     records, frozen = split_records(run(lambda: load_corpus(corpus)))
     tests = {str(path): run(lambda p=path: load_corpus([p])) for path in test_sets}
     frozen = frozen + (run(lambda: load_corpus([external_test])) if external_test.exists() else [])
+    from csvnlp.real_records import ENTITY_TEST_FILE, read_jsonl_records
+
+    entity_split = read_jsonl_records(entity_test / ENTITY_TEST_FILE.name if entity_test.is_dir() else entity_test)
     training_records = split_records(run(lambda: load_corpus([training_corpus])))[0] if training_corpus.exists() else records
     bundle = run(lambda: load_bundle(model))
     prototypes = prototypes_for(corpus)
@@ -399,7 +417,7 @@ def evaluate(
     evaluation = run(lambda: evaluate_model(records, prototypes, bundle, tests, repeats=repeats,
                                             permutations=permutations, external=not no_external, progress=say,
                                             nested=nested, n_jobs=jobs, frozen_split=frozen,
-                                            training_records=training_records))
+                                            training_records=training_records, entity_split=entity_split))
     paths = write_report(evaluation, bundle.meta, out)
     if update_card and bundle.path is not None:
         refresh_model_card(bundle, evaluation)

@@ -37,11 +37,22 @@ _NAME_TAIL = rf"(?:\s+(?:{_CAP}|{_CONNECT}))*(?:\s+[–-]\s+[A-Z][A-Z0-9]+)?"
 # Field labels that follow "Cluster" in a case text ("Cluster Partners: ...") are no names.
 _NOT_A_NAME = r"(?!(?:Partners?|Participants?|Project|Members?)\b)"
 
+# A call or topic identifier opens with an upper-case code ("H2020", "HORIZON", "COS", "LIFE"),
+# so a prize title's "Award-2015" or a fragment "-Start-2016" is none.
 CALL_IDENTIFIER = re.compile(
-    r"(?<![\w-])[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*-(?:19|20)\d\d(?:-[A-Za-z0-9]+)*(?![\w-])"
+    r"(?<![\w-])[A-Z][A-Z0-9]+(?:-[A-Za-z0-9]+)*-(?:19|20)\d\d(?:-[A-Za-z0-9]+)*(?![\w-])"
 )
+# Words that make "... Programme" generic, not a name: the guideline's generic phrases ("the
+# Programme", "this programme", "the Work Programme") and the other words a programme's
+# description opens with ("the Operational Programme", "the Framework Programme").
+GENERIC_PROGRAMME_WORDS = frozenset({
+    "The", "This", "That", "These", "Its", "Their", "Our", "Each", "Every", "Any", "Work", "Operational",
+    "Framework", "Annual", "Multiannual", "Specific", "Main", "Research", "Innovation", "Programme",
+})
 PROGRAMME_NAMES = re.compile(
     r"(?<![\w-])(?:"
+    # first, so "ERDF Operational Programme" is one name, not "ERDF" and a generic tail
+    r"(?:{cap}\s+)(?:(?:{cap}|and|for|of|&)\s+){{0,5}}(?:Programme|Programm|Program)|"
     r"Horizon\s+(?:2020|Europe)|H2020|FP[4-9]|COSME|INNOSUP(?:-\d+)?|"
     r"(?:INTERREG|Interreg)(?:\s+(?:MED|Med|SUDOE|Sudoe|Europe|EUROPE|IV[ABC]?|V[ABC]?|"
     r"Atlantic Area|Alpine Space|North Sea|Baltic Sea Region|Central Europe|Danube|ADRION|"
@@ -50,8 +61,7 @@ PROGRAMME_NAMES = re.compile(
     r"European\s+Regional\s+Development\s+Fund|European\s+Social\s+Fund(?:\s+Plus)?|"
     r"Marie\s+Sk[łl]odowska-Curie\s+Actions?|MSCA|ERC|EIC\s+(?:Accelerator|Pathfinder|Transition)|"
     r"SME\s+Instrument|Digital\s+Europe(?:\s+Programme)?|Creative\s+Europe|Eurostars|EUREKA|"
-    r"Single\s+Market\s+Programme|VINNOVA|Vinnova|Innosuisse|Innovate\s+UK|"
-    r"(?:{cap}\s+){{1,4}}(?:Programme|Programm|Program)"
+    r"Single\s+Market\s+Programme|VINNOVA|Vinnova|Innosuisse|Innovate\s+UK"
     r")(?![\w+-])".format(cap=_CAP)
 )
 CLUSTER_SHAPES = re.compile(
@@ -61,7 +71,9 @@ CLUSTER_SHAPES = re.compile(
             rf"Cl[uú]ster(?:ul)?\s+{_NOT_A_NAME}{_CAP}{_NAME_TAIL}",  # "Cluster TIC SANTE Nouvelle-Aquitaine"
             rf"{_CAP}(?:\s+(?:{_CAP}|{_CONNECT}|&;?)){{0,4}}\s+Clust-E[Rr](?![\w-])",  # "Energy & Environment Clust-ER"
             rf"Clust-E[Rr]\s+{_CAP}{_NAME_TAIL}",  # "Clust-ER Agroalimentare"
-            rf"(?:{_CAP}\s+){{1,4}}Partnership(?![\w-])",  # "Catalan Water Partnership"
+            # No "... Partnership" shape: it fired on Local Enterprise Partnerships and research
+            # partnerships; a partnership that is a cluster ("Catalan Water Partnership") is
+            # learned from the annotated spans instead.
             rf"P[ôo]le\s+{_CAP}{_NAME_TAIL}",  # "Pôle Mer Méditerranée"
         ]
     )
@@ -155,17 +167,215 @@ def _clean_listed_name(work: str, begin: int, end: int) -> tuple[int, int] | Non
     return start, start + len(name)
 
 
-def shape_matches(text: str) -> Iterator[tuple[int, int, str]]:
+def _programme_name(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """A "... Programme" match without its generic opening words; None when only generic
+    words are left ("the Work Programme", "the Operational Programme")."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    if words[-1].group() not in ("Programme", "Programm", "Program"):
+        return start, end
+    first = 0
+    while first < len(words) - 1 and words[first].group() in GENERIC_PROGRAMME_WORDS | {"and", "for", "of", "&"}:
+        first += 1
+    if all(w.group() in GENERIC_PROGRAMME_WORDS | {"and", "for", "of", "&"} for w in words[first:-1]):
+        return None
+    return start + words[first].start(), end
+
+
+# "Horizon Europe Cluster 4", "Cluster 5": parts of a work programme, not cluster organisations.
+_WORK_PROGRAMME_CLUSTER = re.compile(r"Horizon|Europe\s+Cl[uú]ster$")
+# "European Structural and Investment Funds (ESIF)": the abbreviation a text defines for a name.
+_DEFINED_ABBREVIATION = re.compile(r"\s*\(([A-Z][A-Za-z0-9+&-]{1,11})\)")
+
+
+# ---------------------------------------------------------------------------- organisation names
+# A funding database's beneficiary or participant list gives one organisation's name per row,
+# in its own language. The guideline (corpus/LABELLING_GUIDELINE.md, section 6.1) says when such
+# a name is a CLUSTER and which part is the span; these lists are that rule written down:
+# "cluster" in each official EU language (a dictionary fact; French and Portuguese also name
+# the policy instrument "competitiveness pole"), the legal-form words 6.1 leaves out of a span,
+# and the company forms and other bodies 6.1 says are no cluster.
+CLUSTER_WORDS = (
+    "cluster", "clusters", "clusterul", "clúster", "clústeres", "klaster", "klastry", "klastr", "klaszter",
+    "klasteris", "klasteri", "klusteri", "kluster", "klynge", "grozd", "клъстер", "σύμπλεγμα",
+)
+COMPETITIVENESS_POLE = re.compile(r"p[oô]les?\s+de\s+comp[ée]titi\w*|polos?\s+de\s+competitividade", re.IGNORECASE)
+LEGAL_FORM_WORDS = (
+    "association", "associação", "associacao", "asociación", "asociacion", "asociacija", "сдружение", "egyesület",
+    "mittetulundusühing", "z.s.", "z. s.", "z.s", "družstvo", "udruga", "związek pracodawców", "zwiazek pracodawcow",
+)
+COMPANY_FORMS = ("ltd", "limited", "ood", "оод", "eood", "еоод", "d.o.o.", "s.r.o.", "sp. z o.o.", "gmbh", "s.a.", "spa", "plc")
+NOT_CLUSTER_BODIES = re.compile(r"institut|universit|research|hospital|school|monaster", re.IGNORECASE)
+_CLUSTER_WORD = re.compile(r"(?<!\w)(?:" + "|".join(CLUSTER_WORDS) + r")(?!\w)", re.IGNORECASE)
+_QUOTES = "\"'“”„«»‘’"
+_ARTICLES = {"du", "de", "des", "do", "da", "of", "the"}
+
+
+def is_name_like(text: str) -> bool:
+    """One line of at most 16 words with no sentence break: a listed organisation name."""
+    return "\n" not in text.strip() and len(text.split()) <= 16 and not re.search(r"[a-z]{2}\.\s+[A-Z]", text)
+
+
+def organisation_cluster_span(text: str) -> tuple[int, int] | None:
+    """The CLUSTER span of a listed organisation name under guideline 6.1, or None."""
+    if not (_CLUSTER_WORD.search(text) or COMPETITIVENESS_POLE.search(text)) or NOT_CLUSTER_BODIES.search(text):
+        return None
+    start, end = 0, len(text.rstrip())
+    while start < end and text[start].isspace():
+        start += 1
+    lowered = text.casefold()
+    if any(re.search(rf"(?<!\w){re.escape(form)}\W*$", lowered[start:end]) for form in COMPANY_FORMS):
+        return None
+    cut = re.search(r"\s+c/o\s", text[start:end], re.IGNORECASE)
+    if cut:
+        end = start + cut.start()
+    dash = re.search(r"\s+[-–]\s+", text[start:end])
+    if dash and not _has_cluster_word(text[start + dash.end():end]):
+        end = start + dash.start()  # "- гр. ПЛОВДИВ": a place after the name
+    changed = True
+    while changed and start < end:
+        changed = False
+        piece = text[start:end].strip(" ,;")
+        start, end = start + text[start:end].index(piece), start + text[start:end].index(piece) + len(piece)
+        low = piece.casefold()
+        for word in sorted(LEGAL_FORM_WORDS, key=len, reverse=True):
+            if low.startswith(word + " ") and _has_cluster_word(piece[len(word):]):
+                rest = piece[len(word):].lstrip()
+                first = rest.split(maxsplit=1)[0].casefold() if rest else ""
+                if first in _ARTICLES and len(rest.split()) > 1:
+                    rest = rest.split(maxsplit=1)[1]
+                start = end - len(rest)
+                changed = True
+                break
+            if low.endswith(" " + word) or low.endswith(", " + word) or low == word:
+                end = start + len(piece) - len(word)
+                changed = True
+                break
+        piece = text[start:end]
+        if len(piece) > 1 and piece[0] in _QUOTES and piece[-1] in _QUOTES and piece.count(piece[0]) <= 2:
+            start, end = start + 1, end - 1
+            changed = True
+    if start >= end or not _has_cluster_word(text[start:end]):
+        return None
+    return start, end
+
+
+def _has_cluster_word(text: str) -> bool:
+    return bool(_CLUSTER_WORD.search(text) or COMPETITIVENESS_POLE.search(text))
+
+
+RULE_KINDS = ("call_identifier", "programme_name", "named_programme", "defined_abbreviation", "organisation_name",
+              "cluster_shape", "partner_list")
+
+
+def shape_matches(text: str, disabled: Iterable[str] = ()) -> Iterator[tuple[int, int, str]]:
     """Character spans of call identifiers, programme names and cluster-name shapes."""
-    for match in CALL_IDENTIFIER.finditer(text):
-        yield match.start(), match.end(), "PROGRAMME"
+    off = set(disabled)
+    for start, end, label, kind in shape_matches_by_kind(text):
+        if kind not in off:
+            yield start, end, label
+
+
+def shape_matches_by_kind(text: str) -> Iterator[tuple[int, int, str, str]]:
+    """``shape_matches`` with the kind of rule that found each span (one of RULE_KINDS)."""
+    programmes = [(*m.span(), "call_identifier") for m in CALL_IDENTIFIER.finditer(text)]
     for match in PROGRAMME_NAMES.finditer(text):
-        yield match.start(), match.end(), "PROGRAMME"
+        named = _programme_name(text, match.start(), match.end())
+        if named:
+            kind = "named_programme" if re.search(r"Program+e?$", match.group()) else "programme_name"
+            programmes.append((*named, kind))
+    for start, end, _ in list(programmes):
+        defined = _DEFINED_ABBREVIATION.match(text, end)
+        if defined:  # every use of the abbreviation the text defines for a programme name
+            programmes.extend((*m.span(), "defined_abbreviation")
+                              for m in re.finditer(rf"(?<![\w-]){re.escape(defined.group(1))}(?![\w-])", text))
+    seen = set()
+    for start, end, kind in programmes:
+        if (start, end) not in seen:
+            seen.add((start, end))
+            yield start, end, "PROGRAMME", kind
+    if is_name_like(text):
+        named = organisation_cluster_span(text)
+        if named:
+            yield named[0], named[1], "CLUSTER", "organisation_name"
+            return
     for match in CLUSTER_SHAPES.finditer(text):
         trimmed = _trim(text, match.start(), match.end())
-        if trimmed:
-            yield trimmed[0], trimmed[1], "CLUSTER"
-    yield from partner_list_matches(text)
+        if not trimmed or _WORK_PROGRAMME_CLUSTER.search(text[trimmed[0]:trimmed[1]]):
+            continue
+        if re.match(r"\s*\d", text[trimmed[1]:]):  # "Cluster 4" of a work programme
+            continue
+        yield trimmed[0], trimmed[1], "CLUSTER", "cluster_shape"
+    for start, end, label in partner_list_matches(text):
+        yield start, end, label, "partner_list"
+
+
+# A rule kind, or a name as found, is switched off when the training records' annotations agree
+# with it less than half the time, over at least this many hits (the training records are the
+# only records this looks at: learned inside the training part, like the recognizer).
+MIN_HITS_RULE, MIN_HITS_NAME, MIN_PRECISION = 10, 3, 0.5
+
+
+def learn_rule_reliability(nlp: Language, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Precision of each rule kind and of each name found, on the training records; the kinds
+    and names below MIN_PRECISION are returned to be switched off."""
+    from collections import Counter
+
+    finder = nlp.get_pipe(NAMES_COMPONENT)
+    kind_found: Counter[str] = Counter()
+    kind_right: Counter[str] = Counter()
+    name_found: Counter[tuple[str, str]] = Counter()
+    name_right: Counter[tuple[str, str]] = Counter()
+    for record in records:
+        text = tokenizable(record["text"])
+        gold = {(e["start"], e["end"], e["label"]) for e in record.get("entities") or []}
+        for start, end, label, kind in shape_matches_by_kind(text):
+            kind_found[kind] += 1
+            kind_right[kind] += (start, end, label) in gold
+        doc = nlp.make_doc(text)
+        for span in finder.rule_spans(doc):  # type: ignore[attr-defined]
+            key = (span.label_, span.text)
+            name_found[key] += 1
+            name_right[key] += (span.start_char, span.end_char, span.label_) in gold
+    disabled = sorted(k for k, n in kind_found.items() if n >= MIN_HITS_RULE and kind_right[k] / n < MIN_PRECISION)
+    tails = learn_programme_tails(nlp, records, disabled)
+    stoplist = sorted([label, name] for (label, name), n in name_found.items()
+                      if n >= MIN_HITS_NAME and name_right[(label, name)] / n < MIN_PRECISION)
+    return {"disabled_rules": disabled, "stoplist": stoplist, "tails": tails,
+            "rule_precision": {k: round(kind_right[k] / n, 3) for k, n in sorted(kind_found.items())}}
+
+
+def learn_programme_tails(nlp: Language, records: Sequence[dict[str, Any]], disabled: Sequence[str]) -> list[str]:
+    """Words the annotations add after a programme name the rules find ("Horizon 2020" +
+    " programme", "ERC" + " Advanced Grant"): the guideline marks the longest name. A tail is
+    kept when it occurs at least MIN_HITS_NAME - 1 times and extending by it matches the
+    annotations at least MIN_PRECISION of the times it applies, on the training records."""
+    from collections import Counter
+
+    finder = nlp.get_pipe(NAMES_COMPONENT)
+    seen: Counter[str] = Counter()
+    docs = []
+    for record in records:
+        text = tokenizable(record["text"])
+        spans = [s for s in finder.rule_spans(nlp.make_doc(text), disabled=disabled) if s.label_ == "PROGRAMME"]  # type: ignore[attr-defined]
+        gold = [(e["start"], e["end"]) for e in record.get("entities") or [] if e["label"] == "PROGRAMME"]
+        docs.append((text, spans, set(gold)))
+        for start, end in gold:
+            inside = [s for s in spans if start == s.start_char and s.end_char < end]
+            if len(inside) == 1 and len(text[inside[0].end_char:end].split()) <= 4:
+                seen[text[inside[0].end_char:end]] += 1
+    kept = []
+    for tail, count in seen.items():
+        if count < MIN_HITS_NAME - 1:
+            continue
+        applied = right = 0
+        for text, spans, gold in docs:
+            for span in spans:
+                if text.startswith(tail, span.end_char) and not text[span.end_char + len(tail):span.end_char + len(tail) + 1].isalnum():
+                    applied += 1
+                    right += (span.start_char, span.end_char + len(tail)) in gold
+        if applied and right / applied >= MIN_PRECISION:
+            kept.append(tail)
+    return sorted(kept, key=len, reverse=True)
 
 
 class NameFinder:
@@ -183,6 +393,33 @@ class NameFinder:
         self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._tokenizer = nlp.tokenizer
         self._prefilter: re.Pattern[str] | None = None
+        # How rule spans and the trained recognizer's spans (doc.ents set by the "ner" before
+        # this component) combine, per label; chosen on held-out training records at train time.
+        self.policy: dict[str, str] = {label: "rules" for label in ENTITY_LABELS}
+        self.triggers: list[str] = []
+        self._triggers: re.Pattern[str] | None = None
+        self.disabled_rules: list[str] = []
+        self.stoplist: set[tuple[str, str]] = set()
+        self.tails: list[str] = []
+
+    def set_reliability(self, disabled_rules: Iterable[str], stoplist: Iterable[Sequence[str]], tails: Iterable[str] = ()) -> None:
+        """Switch off rule kinds and names the training annotations disagree with, and extend
+        programme names by the tails they add (see ``learn_rule_reliability``)."""
+        self.disabled_rules = sorted(set(disabled_rules) & set(RULE_KINDS))
+        self.stoplist = {(label, name) for label, name in stoplist}
+        self.tails = sorted(set(tails), key=len, reverse=True)
+
+    def set_policy(self, policy: dict[str, str]) -> None:
+        unknown = {v for v in policy.values()} - set(MERGE_POLICIES)
+        if unknown or set(policy) != set(ENTITY_LABELS):
+            raise ValueError(f"an entity policy maps {ENTITY_LABELS} to one of {MERGE_POLICIES}, not {policy}")
+        self.policy = dict(policy)
+
+    def set_triggers(self, words: Iterable[str]) -> None:
+        from csvnlp.recognizer import trigger_regex
+
+        self.triggers = sorted(set(words))
+        self._triggers = trigger_regex(self.triggers)
 
     def add_patterns(self, patterns: Iterable[dict[str, str]]) -> None:
         for pattern in patterns:
@@ -203,20 +440,60 @@ class NameFinder:
         """False only when this component would certainly find nothing in ``text``."""
         if self._prefilter is not None and self._prefilter.search(text):
             return True
-        return any(pattern.search(text) for pattern in SHAPE_PATTERNS)
+        if self._triggers is not None and self._triggers.search(text):
+            return True
+        return any(pattern.search(text) for pattern in SHAPE_PATTERNS) or _has_cluster_word(text)
 
-    def __call__(self, doc: Doc) -> Doc:
+    def rule_spans(self, doc: Doc, disabled: Sequence[str] | None = None) -> list[Span]:
+        text = doc.text
         spans = [Span(doc, start, end, label=match_id) for match_id, start, end in self.matcher(doc)]
-        for start, end, label in shape_matches(doc.text):
+        for start, end, label in shape_matches(text, self.disabled_rules if disabled is None else disabled):
             span = doc.char_span(start, end, label=label, alignment_mode="contract")
             if span is not None and len(span):
                 spans.append(span)
-        if spans:
-            doc.ents = filter_spans(spans)
-            doc.user_data[NAMES_COMPONENT] = [_entity(span) for span in doc.ents]
-        else:
-            doc.user_data[NAMES_COMPONENT] = []
+        for span in list(spans):
+            if span.label_ != "PROGRAMME":
+                continue
+            for tail in self.tails:
+                end = span.end_char + len(tail)
+                if text.startswith(tail, span.end_char) and not text[end:end + 1].isalnum():
+                    longer = doc.char_span(span.start_char, end, label="PROGRAMME", alignment_mode="contract")
+                    if longer is not None:
+                        spans.append(longer)
+                    break
+        return spans
+
+    def __call__(self, doc: Doc) -> Doc:
+        model = list(doc.ents) if doc.has_annotation("ENT_IOB") else []
+        spans = merge_spans(self.rule_spans(doc), model, self.policy)
+        if self.stoplist:
+            spans = [span for span in spans if (span.label_, span.text) not in self.stoplist]
+        if spans or model:
+            doc.ents = spans
+        doc.user_data[NAMES_COMPONENT] = [_entity(span) for span in spans]
         return doc
+
+
+MERGE_POLICIES = ("rules", "model", "rules_first", "model_first")
+
+
+def merge_spans(rules: Sequence[Span], model: Sequence[Span], policy: dict[str, str]) -> list[Span]:
+    """Per label: only the rules' spans, only the model's, or both with one side winning
+    where they overlap; then the longest of any overlapping spans left."""
+    chosen: list[Span] = []
+    for label in ENTITY_LABELS:
+        mine = [s for s in rules if s.label_ == label]
+        theirs = [s for s in model if s.label_ == label]
+        how = policy.get(label, "rules")
+        if how == "rules":
+            chosen += mine
+        elif how == "model":
+            chosen += theirs
+        else:
+            first, second = (mine, theirs) if how == "rules_first" else (theirs, mine)
+            first_all = rules if how == "rules_first" else model
+            chosen += first + [s for s in second if not any(s.start < o.end and o.start < s.end for o in first_all)]
+    return filter_spans(chosen)
 
 
 @Language.factory(NAMES_COMPONENT)
@@ -227,27 +504,102 @@ def make_name_finder(nlp: Language, name: str) -> NameFinder:
 def blank_pipeline() -> Language:
     """``spacy.blank("en")`` whose tokenizer also splits "AVEP(Spain" at the bracket."""
     nlp = spacy.blank("en")
-    infixes = list(nlp.Defaults.infixes) + [r"(?<=[A-Za-z])\((?=[A-Za-z])"]
+    # Funding databases glue names to what follows: "SERV-01-01[9]", "Horizon 2020.The",
+    # "CLIMA-02.All", mojibake "2020â€™". Without these splits a name's last token swallows the
+    # rest and a span can only end a token early ("HORIZON-INFRA-2023-SERV-01-").
+    infixes = list(nlp.Defaults.infixes) + [
+        r"(?<=[A-Za-z])\((?=[A-Za-z])", r"[\[\]]", r"(?<=[0-9A-Za-z])\.(?=[A-Z][a-z])", r"â€.?",
+    ]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     return nlp
 
 
 def learned_patterns(records: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
-    """Phrase patterns from the records' annotated spans (one per distinct text and label)."""
-    seen = set()
+    """Phrase patterns from the records' annotated spans (one per distinct text and label),
+    each with the record it was first learned from: the gazetteer of names seen in training."""
+    seen: dict[tuple[str, str], str] = {}
     for record in records:
         for entity in record.get("entities") or []:
             phrase = record["text"][entity["start"] : entity["end"]]
-            seen.add((entity["label"], phrase))
-    return [{"label": label, "pattern": phrase} for label, phrase in sorted(seen)]
+            seen.setdefault((entity["label"], phrase), _record_source(record))
+    return [{"label": label, "pattern": phrase, "source": source} for (label, phrase), source in sorted(seen.items())]
 
 
-def build_entity_pipeline(records: Iterable[dict[str, Any]]) -> Language:
-    """A pipeline whose learned phrases come only from ``records`` (the training fold)."""
+def _record_source(record: dict[str, Any]) -> str:
+    if record.get("source_file"):
+        return f"{record['source_file']} {record['row_key']['column']}={record['row_key']['value']}"
+    return f"corpus record {record.get('id', '?')}"
+
+
+def build_entity_pipeline(records: Iterable[dict[str, Any]], gazetteer: Sequence[dict[str, str]] = ()) -> Language:
+    """Rules only: a pipeline whose learned phrases come only from ``records`` (the training
+    fold), plus the gazetteer entries."""
     nlp = blank_pipeline()
     finder = nlp.add_pipe(NAMES_COMPONENT)
-    finder.add_patterns(learned_patterns(records))  # type: ignore[attr-defined]
+    finder.add_patterns(list(learned_patterns(records)) + list(gazetteer))  # type: ignore[attr-defined]
     return nlp
+
+
+DEV_SHARE = 0.2
+
+
+def _in_dev(record: dict[str, Any], seed: int) -> bool:
+    import hashlib
+
+    digest = hashlib.sha256(f"{seed}:{record.get('id')}:{record['text'][:200]}".encode()).hexdigest()
+    return int(digest[:8], 16) / 0xFFFFFFFF < DEV_SHARE
+
+
+def train_entity_pipeline(records: Sequence[dict[str, Any]], seed: int, gazetteer: Sequence[dict[str, str]] = (),
+                          progress: Any = None) -> tuple[Language, dict[str, Any]]:
+    """Rules, learned phrases, gazetteer and a trained ``ner``, combined per label as measured.
+
+    A seeded DEV_SHARE of ``records`` is held out; the recognizer is trained on the rest and
+    each way of combining rule and model spans (``MERGE_POLICIES``) is scored by exact F1 per
+    label on the held-out part; the best per label is kept (ties go to the simpler rules).
+    Then everything is refitted on all ``records``. Returns the pipeline and what was measured.
+    """
+    from csvnlp.metrics import entity_scores
+    from csvnlp.recognizer import train_recognizer, trigger_words
+
+    fit = [r for r in records if not _in_dev(r, seed)]
+    dev = [r for r in records if _in_dev(r, seed)]
+    scores: dict[str, dict[str, float]] = {}
+    policy = {label: "rules" for label in ENTITY_LABELS}
+    if dev and any(r.get("entities") for r in fit):
+        nlp = build_entity_pipeline(fit, gazetteer)
+        reliability = learn_rule_reliability(nlp, fit)
+        finder = nlp.get_pipe(NAMES_COMPONENT)
+        finder.set_reliability(reliability["disabled_rules"], reliability["stoplist"], reliability["tails"])  # type: ignore[attr-defined]
+        train_recognizer(nlp, fit, seed, progress=progress)
+        gold = [{(e["start"], e["end"], e["label"]) for e in r.get("entities") or []} for r in dev]
+        rule_found, model_found = [], []
+        with nlp.select_pipes(disable=[NAMES_COMPONENT]):
+            for doc in nlp.pipe(tokenizable(r["text"]) for r in dev):
+                rule_found.append(finder.rule_spans(doc))  # type: ignore[attr-defined]
+                model_found.append(list(doc.ents))
+        stop = finder.stoplist  # type: ignore[attr-defined]
+        for how in MERGE_POLICIES:
+            found = [{(s.start_char, s.end_char, s.label_) for s in merge_spans(a, b, {label: how for label in ENTITY_LABELS})
+                      if (s.label_, s.text) not in stop} for a, b in zip(rule_found, model_found)]
+            exact = entity_scores(gold, found)["exact"]
+            scores[how] = {label: round(exact[label]["f1"], 4) for label in ENTITY_LABELS}
+        for label in ENTITY_LABELS:
+            policy[label] = max(MERGE_POLICIES, key=lambda how: (scores[how][label], -MERGE_POLICIES.index(how)))
+    nlp = build_entity_pipeline(records, gazetteer)
+    reliability = learn_rule_reliability(nlp, records)
+    finder = nlp.get_pipe(NAMES_COMPONENT)
+    finder.set_reliability(reliability["disabled_rules"], reliability["stoplist"], reliability["tails"])  # type: ignore[attr-defined]
+    if policy != {label: "rules" for label in ENTITY_LABELS}:
+        train_recognizer(nlp, records, seed, progress=progress)
+        finder.set_triggers(trigger_words(records))  # type: ignore[attr-defined]
+    finder.set_policy(policy)  # type: ignore[attr-defined]
+    info = {"policy": policy, "dev_records": len(dev), "dev_exact_f1": scores,
+            "dev_gold": {label: sum(e["label"] == label for r in dev for e in r.get("entities") or []) for label in ENTITY_LABELS},
+            "recognizer": "ner" in nlp.pipe_names, "triggers": len(finder.triggers),  # type: ignore[attr-defined]
+            "disabled_rules": reliability["disabled_rules"], "stoplist": len(reliability["stoplist"]), "tails": reliability["tails"],
+            "rule_precision_on_training": reliability["rule_precision"]}
+    return nlp, info
 
 
 def pipeline_patterns(nlp: Language) -> list[dict[str, str]]:
@@ -255,15 +607,32 @@ def pipeline_patterns(nlp: Language) -> list[dict[str, str]]:
     return list(nlp.get_pipe(NAMES_COMPONENT).patterns)  # type: ignore[attr-defined]
 
 
-def save_entity_patterns(nlp: Language, path: Path) -> None:
-    """One JSON object per line ({"label", "pattern"}): plain data, loading runs no code."""
+SETTINGS_FILE = "entity_pipeline.json"
+RECOGNIZER_DIR = "recognizer"
+
+
+def save_entity_pipeline(nlp: Language, directory: Path, patterns_file: str) -> None:
+    """Patterns (one JSON object a line), the merge policy and trigger words (JSON) and, when
+    trained, the recognizer's weights: plain data, loading runs no code."""
+    from csvnlp.recognizer import save_recognizer
+
     lines = [json.dumps(p, ensure_ascii=False, sort_keys=True) for p in pipeline_patterns(nlp)]
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    (directory / patterns_file).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    finder = nlp.get_pipe(NAMES_COMPONENT)
+    settings = {"policy": finder.policy, "triggers": finder.triggers, "recognizer": "ner" in nlp.pipe_names,  # type: ignore[attr-defined]
+                "disabled_rules": finder.disabled_rules, "stoplist": sorted(finder.stoplist), "tails": finder.tails}  # type: ignore[attr-defined]
+    (directory / SETTINGS_FILE).write_text(json.dumps(settings, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if "ner" in nlp.pipe_names:
+        save_recognizer(nlp, directory / RECOGNIZER_DIR)
 
 
-def load_entity_patterns(path: Path) -> Language:
-    """Rebuild the pipeline from ``blank_pipeline`` and the saved patterns; raise ValueError
-    on a line that is not a {"label", "pattern"} object."""
+def load_entity_pipeline(directory: Path, patterns_file: str) -> Language:
+    """Rebuild the pipeline from ``blank_pipeline``, the saved patterns, settings and weights;
+    raise ValueError on a line that is not a {"label", "pattern"} object. A model saved before
+    the recognizer existed (no settings file) loads as rules only."""
+    from csvnlp.recognizer import load_recognizer
+
+    path = directory / patterns_file
     patterns = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -271,9 +640,18 @@ def load_entity_patterns(path: Path) -> Language:
         pattern = json.loads(line)
         if not (isinstance(pattern, dict) and isinstance(pattern.get("label"), str) and isinstance(pattern.get("pattern"), str)):
             raise ValueError(f"{path.name} line {number} is not a {{'label', 'pattern'}} object")
-        patterns.append({"label": pattern["label"], "pattern": pattern["pattern"]})
+        patterns.append({k: pattern[k] for k in ("label", "pattern", "source") if isinstance(pattern.get(k), str)})
     nlp = blank_pipeline()
-    nlp.add_pipe(NAMES_COMPONENT).add_patterns(patterns)  # type: ignore[attr-defined]
+    settings_path = directory / SETTINGS_FILE
+    settings = json.loads(settings_path.read_text(encoding="utf-8")) if settings_path.exists() else {}
+    if settings.get("recognizer"):
+        load_recognizer(nlp, directory / RECOGNIZER_DIR)
+    finder = nlp.add_pipe(NAMES_COMPONENT)
+    finder.add_patterns(patterns)  # type: ignore[attr-defined]
+    if settings:
+        finder.set_policy(settings["policy"])  # type: ignore[attr-defined]
+        finder.set_triggers(settings.get("triggers", []))  # type: ignore[attr-defined]
+        finder.set_reliability(settings.get("disabled_rules", []), settings.get("stoplist", []), settings.get("tails", []))  # type: ignore[attr-defined]
     return nlp
 
 

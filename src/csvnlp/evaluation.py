@@ -344,6 +344,7 @@ def evaluate_model(
     n_jobs: int | None = None,
     frozen_split: Sequence[dict[str, Any]] | None = None,
     training_records: Sequence[dict[str, Any]] | None = None,
+    entity_split: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The headline first (the model as it is on the frozen external split, when given), then
     the second view: cross-validation on ``records`` (the report's 27 cases by default)."""
@@ -352,7 +353,7 @@ def evaluate_model(
     if frozen_split:
         if progress:
             progress(f"frozen external test split ({len(frozen_split)} records)")
-        headline = evaluate_frozen_split(bundle, frozen_split, label_matrix(training_records or records))
+        headline = evaluate_frozen_split(bundle, frozen_split, label_matrix(training_records or records), entity_split)
     evaluation = evaluate_corpus(records, prototypes, meta["hyperparameters"], meta["thresholds"], repeats=repeats,
                                  permutations=permutations, progress=progress, nested=nested, n_jobs=n_jobs)
     evaluation["model"] = {"name": meta.get("name"), "path": str(bundle.path), "trained_at": meta.get("trained_at"),
@@ -366,15 +367,13 @@ def evaluate_model(
     return evaluation
 
 
-def evaluate_frozen_split(bundle: Any, records: Sequence[dict[str, Any]], training_labels: np.ndarray) -> dict[str, Any]:
+def evaluate_frozen_split(bundle: Any, records: Sequence[dict[str, Any]], training_labels: np.ndarray,
+                          entity_records: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The shipped model as it is (its trained weights) on the frozen split, beside the keyword
     rule and the prior (``DummyClassifier`` fitted on the training labels), plus the entity
-    extractor's exact and overlapping precision/recall/F1 against the annotated spans."""
-    from collections import Counter
-
+    extractor on the frozen entity split (``records`` and the names-only ``entity_records``)."""
     from sklearn.dummy import DummyClassifier
 
-    from csvnlp.entities import extract_entities
     from csvnlp.external_evaluation import evaluate_external, target_check
 
     texts = [r["text"] for r in records]
@@ -385,22 +384,51 @@ def evaluate_frozen_split(bundle: Any, records: Sequence[dict[str, Any]], traini
                "prior": np.asarray(prior.predict(np.zeros((len(texts), 1))), dtype=int).reshape(-1, len(LEVEL_KEYS))}
     result = evaluate_external(records, systems)
     result["targets"] = target_check(result["views"]["clear"])
+    result["entities"] = evaluate_entities(bundle, list(records) + list(entity_records))
+    return result
+
+
+def rules_only(nlp: Any) -> Any:
+    """The same pipeline without its trained recognizer: rules, learned phrases, gazetteers."""
+    from csvnlp.entities import NAMES_COMPONENT, build_entity_pipeline
+
+    return build_entity_pipeline([], nlp.get_pipe(NAMES_COMPONENT).patterns)
+
+
+def evaluate_entities(bundle: Any, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Exact and overlapping P/R/F1 per label of the shipped extractor and of its rules alone,
+    overall and per source, with the shipped extractor's most frequent false hits and misses."""
+    from collections import Counter
+
+    from csvnlp.entities import NAMES_COMPONENT, extract_entities
+
+    texts = [r["text"] for r in records]
     gold = [{(e["start"], e["end"], e["label"]) for e in r.get("entities", [])} for r in records]
-    found = [{(e["start"], e["end"], e["label"]) for e in spans} for spans in extract_entities(bundle.entity_pipeline, texts)]
-    scores = entity_scores(gold, found)
-    by_source: dict[str, Any] = {}
+    pipeline = bundle.entity_pipeline
+    systems = {"model": pipeline, "rules only": rules_only(pipeline)}
+    found = {name: [{(e["start"], e["end"], e["label"]) for e in spans} for spans in extract_entities(nlp, texts)]
+             for name, nlp in systems.items()}
     sources = [r.get("source", "?") for r in records]
+    by_source: dict[str, Any] = {}
     for source in sorted(set(sources)):
         idx = [i for i, s in enumerate(sources) if s == source]
-        by_source[source] = entity_scores([gold[i] for i in idx], [found[i] for i in idx])["exact"]
-    false_hits = Counter((texts[i][s:e], label) for i in range(len(texts)) for s, e, label in found[i] - gold[i])
-    misses = Counter((texts[i][s:e], label) for i in range(len(texts)) for s, e, label in gold[i] - found[i])
-    result["entities"] = {
-        "extractor": "rules and learned phrases (no trained recognizer yet)", **scores, "exact_by_source": by_source,
+        by_source[source] = {name: entity_scores([gold[i] for i in idx], [f[i] for i in idx])["exact"] for name, f in found.items()}
+        by_source[source]["records"] = len(idx)
+    model = found["model"]
+    false_hits = Counter((texts[i][s:e], label) for i in range(len(texts)) for s, e, label in model[i] - gold[i])
+    misses = Counter((texts[i][s:e], label) for i in range(len(texts)) for s, e, label in gold[i] - model[i])
+    finder = pipeline.get_pipe(NAMES_COMPONENT)
+    recognizer = "ner" in pipeline.pipe_names
+    return {
+        "extractor": ("trained spaCy recognizer with rules, learned phrases and gazetteers, combined per label as "
+                      f"{finder.policy}" if recognizer else "rules, learned phrases and gazetteers (no trained recognizer)"),
+        "records": len(records),
+        **entity_scores(gold, model),
+        "rules_only": entity_scores(gold, found["rules only"]),
+        "exact_by_source": by_source,
         "frequent_false_hits": [{"text": t, "label": lab, "count": n} for (t, lab), n in false_hits.most_common(15)],
         "frequent_misses": [{"text": t, "label": lab, "count": n} for (t, lab), n in misses.most_common(15)],
     }
-    return result
 
 
 # ============================================================================ comparing two models

@@ -6,7 +6,11 @@ Layout of a model directory (format 2)::
                            centroids and the training texts' TF-IDF rows (sparse, as CSR parts);
                            read with ``numpy.load(allow_pickle=False)``
     level_model.json       parameters, vocabulary (in column order), stop words, prototypes
-    entity_patterns.jsonl  the entity pipeline's learned phrases, one {"label", "pattern"} a line
+    entity_patterns.jsonl  the entity pipeline's learned phrases and gazetteer entries, one
+                           {"label", "pattern", "source"} a line
+    entity_pipeline.json   how rule and recognizer spans combine per label, and the trigger
+                           words that decide which texts the recognizer reads
+    recognizer/ner/        the trained spaCy ``ner`` (spaCy's msgpack/JSON serialisation)
     meta.json              label set, thresholds, versions, corpus hash, CV scores, and the
                            sha256 of every file above (a corruption check)
     README.md              the model card
@@ -135,7 +139,7 @@ def _bundle_files(directory: Path) -> list[Path]:
 
 def save_bundle(bundle: ModelBundle, directory: Path, force: bool = False) -> Path:
     """Write the model atomically; refuse to replace an existing one unless ``force``."""
-    from csvnlp.entities import save_entity_patterns
+    from csvnlp.entities import save_entity_pipeline
 
     directory = directory.resolve()
     if directory.exists() and any(directory.iterdir()) and not force:
@@ -147,7 +151,7 @@ def save_bundle(bundle: ModelBundle, directory: Path, force: bool = False) -> Pa
         arrays, settings = level_model_data(bundle.level_model)
         write_npz(staging / ARRAYS_FILE, arrays)
         (staging / SETTINGS_FILE).write_text(json.dumps(settings, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        save_entity_patterns(bundle.entity_pipeline, staging / PATTERNS_FILE)
+        save_entity_pipeline(bundle.entity_pipeline, staging, PATTERNS_FILE)
         card = bundle.meta.pop("_card", None)
         if card:
             (staging / CARD_FILE).write_text(card, encoding="utf-8")
@@ -270,7 +274,7 @@ def level_model_from_data(arrays: Any, settings: dict[str, Any]) -> Any:
 def load_bundle(directory: Path | None = None) -> ModelBundle:
     """Load a model after checking its format, that it holds no pickle, and its checksums;
     raise ModelError with what to do."""
-    from csvnlp.entities import load_entity_patterns
+    from csvnlp.entities import load_entity_pipeline
 
     directory = Path(directory or default_model_dir())
     meta = read_meta(directory)
@@ -282,7 +286,7 @@ def load_bundle(directory: Path | None = None) -> ModelBundle:
             arrays = {name: arrays[name] for name in arrays.files}
         settings = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
         level_model = level_model_from_data(arrays, settings)
-        entity_pipeline = load_entity_patterns(directory / PATTERNS_FILE)
+        entity_pipeline = load_entity_pipeline(directory, PATTERNS_FILE)
     except Exception as exc:  # a verified file that still fails to load: say so plainly
         raise ModelError(f"could not load the model at {directory}: {exc}; {RETRAIN_HINT}") from exc
     return ModelBundle(level_model=level_model, entity_pipeline=entity_pipeline, meta=meta, path=directory)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from csvnlp.corpus import REPORT_FILE, corpus_hash
-from csvnlp.entities import build_entity_pipeline, learned_patterns
+from csvnlp.entities import learned_patterns, train_entity_pipeline
 from csvnlp.errors import CorpusError, OutputExistsError
 from csvnlp.levels import DEFINITIONS, LEVEL_KEYS
 from csvnlp.model import LevelModel, label_matrix
@@ -41,8 +41,13 @@ def train_bundle(
     trained_at: str | None = None,
     grid: Sequence[dict[str, Any]] | None = None,
     n_jobs: int | None = None,
+    entity_records: Sequence[dict[str, Any]] = (),
+    gazetteer: Sequence[dict[str, str]] = (),
+    recognizer: bool = True,
 ) -> ModelBundle:
-    """Fit the level model (settings and thresholds chosen by CV) and the entity pipeline on ``records``."""
+    """Fit the level model (settings and thresholds chosen by CV) on ``records``, and the entity
+    pipeline on ``records`` plus ``entity_records`` (records annotated for names only) and the
+    ``gazetteer`` entries; ``recognizer=False`` keeps entities to rules and learned phrases."""
     from csvnlp.evaluation import keyword_rule
     from csvnlp.metrics import macro_f1
     from csvnlp.selection import TRAINING_GRID, select_settings
@@ -59,7 +64,14 @@ def train_bundle(
                                 n_jobs=n_jobs, progress=progress)
     level_model = LevelModel(prototypes, thresholds=[float(t) for t in selection.thresholds], random_state=seed,
                              **selection.setting).fit(texts, labels)
-    entity_pipeline = build_entity_pipeline(records)
+    entity_training = list(records) + list(entity_records)
+    if recognizer:
+        entity_pipeline, entity_info = train_entity_pipeline(entity_training, seed=seed, gazetteer=gazetteer)
+    else:
+        from csvnlp.entities import build_entity_pipeline
+
+        entity_pipeline = build_entity_pipeline(entity_training, gazetteer)
+        entity_info = {"policy": {"CLUSTER": "rules", "PROGRAMME": "rules"}, "recognizer": False}
     thresholds = {key: float(t) for key, t in zip(LEVEL_KEYS, selection.thresholds)}
     meta = {
         "name": "csvnlp-base",
@@ -75,8 +87,11 @@ def train_bundle(
             "sha256": corpus_hash(list(records)),
             "cases": len(records),
             "level_counts": {key: int(labels[:, j].sum()) for j, key in enumerate(LEVEL_KEYS)},
-            "entity_patterns": len(learned_patterns(records)),
+            "entity_patterns": len(learned_patterns(entity_training)),
+            "entity_records": len(entity_records),
+            "gazetteer_entries": len(gazetteer),
         },
+        "entities": entity_info,
         "trained_at": trained_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": seed,
         "cross_validation": {
@@ -102,11 +117,15 @@ def train_to_directory(
     progress: Callable[[int, int], None] | None = None,
     trained_at: str | None = None,
     n_jobs: int | None = None,
+    entity_records: Sequence[dict[str, Any]] = (),
+    gazetteer: Sequence[dict[str, str]] = (),
+    recognizer: bool = True,
 ) -> ModelBundle:
     # checked here as well as in save_bundle, so a refusal comes before minutes of training
     if out.exists() and any(out.iterdir()) and not force:
         raise OutputExistsError(f"{out} already holds a model; pass --force to replace it, or choose another --out")
-    bundle = train_bundle(records, prototypes, seed=seed, progress=progress, trained_at=trained_at, n_jobs=n_jobs)
+    bundle = train_bundle(records, prototypes, seed=seed, progress=progress, trained_at=trained_at, n_jobs=n_jobs,
+                          entity_records=entity_records, gazetteer=gazetteer, recognizer=recognizer)
     bundle.meta["name"] = out.name
     bundle.meta["_card"] = render_model_card(bundle.meta)
     save_bundle(bundle, out, force=force)
