@@ -216,7 +216,7 @@ def test_tag_reports_no_lep_research_partnership_or_generic_phrase(shipped_bundl
         for i, (_, text) in enumerate(sample):
             writer.writerow([i, text])
     out = tmp_path / "tagged.csv"
-    result = CliRunner().invoke(app, ["tag", str(source), "--out", str(out), "--model", str(shipped_bundle.path), "--jobs", "1"])
+    result = CliRunner().invoke(app, ["tag", str(source), "--out", str(out), "-t", "text", "--id-column", "id", "--model", str(shipped_bundle.path), "--jobs", "1"])
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))

