@@ -470,7 +470,10 @@ class NameFinder:
         return spans
 
     def __call__(self, doc: Doc) -> Doc:
-        model = list(doc.ents) if doc.has_annotation("ENT_IOB") else []
+        # The recognizer's spans matter only when the policy uses them; reading doc.ents walks
+        # every token, so a rules-only pipeline never does (the tagging hot path).
+        uses_model = any(how != "rules" for how in self.policy.values())
+        model = list(doc.ents) if uses_model and doc.has_annotation("ENT_IOB") else []
         spans = merge_spans(self.rule_spans(doc), model, self.policy)
         if self.stoplist:
             spans = [span for span in spans if (span.label_, span.text) not in self.stoplist]
