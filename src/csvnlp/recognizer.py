@@ -67,12 +67,11 @@ def training_pieces(records: Iterable[dict[str, Any]], seed: int) -> list[tuple[
     return pieces
 
 
-def _example(nlp: Language, text: str, spans: Sequence[tuple[int, int, str]]) -> Example | None:
+def _example(nlp: Language, text: str, spans: Sequence[tuple[int, int, str]]) -> Example:
     doc = nlp.make_doc(text)
     ents = [doc.char_span(s, e, label=label, alignment_mode="expand") for s, e, label in spans]
     ents = [span for span in ents if span is not None]
-    example = Example.from_dict(doc, {"entities": [(span.start_char, span.end_char, span.label_) for span in filter_spans(ents)]})
-    return example
+    return Example.from_dict(doc, {"entities": [(span.start_char, span.end_char, span.label_) for span in filter_spans(ents)]})
 
 
 def add_recognizer(nlp: Language) -> Any:
@@ -89,7 +88,7 @@ def train_recognizer(nlp: Language, records: Sequence[dict[str, Any]], seed: int
     same weights). Returns ``nlp``."""
     fix_random_seed(seed)
     add_recognizer(nlp)
-    examples = [ex for ex in (_example(nlp, t, s) for t, s in training_pieces(records, seed)) if ex is not None]
+    examples = [_example(nlp, t, s) for t, s in training_pieces(records, seed)]
     if not examples:
         raise ValueError("no training text for the entity recognizer")
     rng = random.Random(seed)
