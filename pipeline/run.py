@@ -41,7 +41,7 @@ STAGES = {
             "corpus/cases.jsonl", "corpus/extra", "corpus/entities", "corpus/gazetteers",
             "corpus/source/clusters-and-shared-value-report.txt",
             f"{CODE}/features.py", f"{CODE}/model.py", f"{CODE}/selection.py", f"{CODE}/training.py",
-            f"{CODE}/entities.py", f"{CODE}/recognizer.py", f"{CODE}/levels.py", f"{CODE}/persistence.py",
+            "corpus/registry", f"{CODE}/entities", f"{CODE}/levels.py", f"{CODE}/persistence.py",
         ],
         "outputs": ["models/csvnlp-base/meta.json"],
     },

@@ -71,10 +71,31 @@ def test_entities_survive_to_disk_and_back(tmp_path, records):
     from csvnlp.entities import load_entity_pipeline, save_entity_pipeline
 
     nlp = build_entity_pipeline(records)
-    save_entity_pipeline(nlp, tmp_path, "patterns.jsonl")
-    loaded = load_entity_pipeline(tmp_path, "patterns.jsonl")
-    text = "GAIA and the Basque Maritime Cluster applied to COS-CLUSTER-2015-3-02 (AVEP(Spain))."
-    assert [(e.text, e.label_) for e in loaded(text).ents] == [(e.text, e.label_) for e in nlp(text).ents]
+    save_entity_pipeline(nlp, tmp_path)
+    loaded = load_entity_pipeline(tmp_path)
+    text = "GAIA and the Basque Maritime Cluster applied to COS-CLUSTER-2015-3-02 (AVEP(Spain)) under ERC and LIFE."
+    found = [(e.text, e.label_, e.kb_id_) for e in loaded(text).ents]
+    assert found == [(e.text, e.label_, e.kb_id_) for e in nlp(text).ents]
+    assert ("COS-CLUSTER-2015-3-02", "PROGRAMME", "cosme") in found and ("ERC", "PROGRAMME", "erc") in found
+
+
+def test_spacy_load_restores_the_entity_component_from_config(tmp_path, records):
+    """The model's entity folder is a spaCy pipeline: ``spacy.load`` rebuilds it from config.cfg
+    (the csvnlp_names factory comes from csvnlp's entry point), with its data, and no pickle."""
+    import spacy
+
+    from csvnlp.entities import ENTITY_DIR, NAMES_COMPONENT, extract_entities, save_entity_pipeline
+    from csvnlp.persistence import refuse_pickles
+
+    nlp = build_entity_pipeline(records)
+    save_entity_pipeline(nlp, tmp_path)
+    config = (tmp_path / ENTITY_DIR / "config.cfg").read_text(encoding="utf-8")
+    assert f"factory = \"{NAMES_COMPONENT}\"" in config
+    loaded = spacy.load(tmp_path / ENTITY_DIR)
+    assert loaded.pipe_names == [NAMES_COMPONENT]
+    texts = [r["text"] for r in records] + ["Building Better Opportunities, funded by the Big Lottery Fund and ESF."]
+    assert list(extract_entities(loaded, texts)) == list(extract_entities(nlp, texts))
+    refuse_pickles(tmp_path)
 
 
 def test_entities_skipping_texts_without_candidates_changes_nothing(records):
@@ -95,9 +116,10 @@ def test_entities_skipping_texts_without_candidates_changes_nothing(records):
 
 
 def test_entities_patterns_file_must_hold_label_pattern_objects(tmp_path):
-    from csvnlp.entities import load_entity_pipeline
+    from csvnlp.entities import ENTITY_DIR, NAMES_COMPONENT, load_entity_pipeline, save_entity_pipeline
 
-    path = tmp_path / "patterns.jsonl"
+    save_entity_pipeline(build_entity_pipeline([]), tmp_path)
+    path = tmp_path / ENTITY_DIR / NAMES_COMPONENT / "patterns.jsonl"
     path.write_text('{"label": "CLUSTER", "pattern": "GAIA"}\n["not", "an", "object"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="line 2"):
-        load_entity_pipeline(tmp_path, "patterns.jsonl")
+        load_entity_pipeline(tmp_path)

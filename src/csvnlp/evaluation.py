@@ -389,10 +389,13 @@ def evaluate_frozen_split(bundle: Any, records: Sequence[dict[str, Any]], traini
 
 
 def rules_only(nlp: Any) -> Any:
-    """The same pipeline without its trained recognizer: rules, learned phrases, gazetteers."""
+    """The same pipeline without its trained recognizer or anything learned about rule
+    reliability: the registry, the rules, and the phrases and gazetteers it holds."""
     from csvnlp.entities import NAMES_COMPONENT, build_entity_pipeline
 
-    return build_entity_pipeline([], nlp.get_pipe(NAMES_COMPONENT).patterns)
+    finder = nlp.get_pipe(NAMES_COMPONENT)
+    phrases = [p for p in finder.patterns if p.get("kind") != "registry"]
+    return build_entity_pipeline([], phrases, registry=finder.registry, clusters=[])
 
 
 def evaluate_entities(bundle: Any, records: Sequence[dict[str, Any]]) -> dict[str, Any]:

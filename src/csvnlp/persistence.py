@@ -1,16 +1,16 @@
 """A model on disk: plain data only, so loading one runs no code.
 
-Layout of a model directory (format 2)::
+Layout of a model directory (format 3)::
 
     level_model.npz        arrays: coefficients, intercepts, thresholds, IDF weights, the level
                            centroids and the training texts' TF-IDF rows (sparse, as CSR parts);
                            read with ``numpy.load(allow_pickle=False)``
     level_model.json       parameters, vocabulary (in column order), stop words, prototypes
-    entity_patterns.jsonl  the entity pipeline's learned phrases and gazetteer entries, one
-                           {"label", "pattern", "source"} a line
-    entity_pipeline.json   how rule and recognizer spans combine per label, and the trigger
-                           words that decide which texts the recognizer reads
-    recognizer/ner/        the trained spaCy ``ner`` (spaCy's msgpack/JSON serialisation)
+    entities/              the entity pipeline as spaCy saves it (``Language.to_disk``):
+                           config.cfg, meta.json, tokenizer, vocab, the ``csvnlp_names``
+                           component's phrase patterns, settings and programme registry (JSON)
+                           and, when one was trained, the ``ner`` weights; ``spacy.load`` on
+                           this folder restores it (``csvnlp.entities.persistence``)
     meta.json              label set, thresholds, versions, corpus hash, CV scores, and the
                            sha256 of every file above (a corruption check)
     README.md              the model card
@@ -43,13 +43,13 @@ from csvnlp.errors import ModelError, OutputExistsError
 from csvnlp.levels import LEVEL_KEYS
 from csvnlp.predict import ModelBundle
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the entity pipeline saved the spaCy way in entities/ (issue 17)
 ARRAYS_FILE = "level_model.npz"
 SETTINGS_FILE = "level_model.json"
-PATTERNS_FILE = "entity_patterns.jsonl"
+ENTITY_CONFIG = "entities/config.cfg"
 META_FILE = "meta.json"
 CARD_FILE = "README.md"
-MODEL_FILES = (ARRAYS_FILE, SETTINGS_FILE, PATTERNS_FILE)
+MODEL_FILES = (ARRAYS_FILE, SETTINGS_FILE, ENTITY_CONFIG)
 MODEL_ENV = "CSVNLP_MODEL"
 DEFAULT_NAME = "csvnlp-base"
 PACKAGED_MODEL_DIR = Path(__file__).resolve().parent / "model_data" / DEFAULT_NAME
@@ -151,7 +151,7 @@ def save_bundle(bundle: ModelBundle, directory: Path, force: bool = False) -> Pa
         arrays, settings = level_model_data(bundle.level_model)
         write_npz(staging / ARRAYS_FILE, arrays)
         (staging / SETTINGS_FILE).write_text(json.dumps(settings, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        save_entity_pipeline(bundle.entity_pipeline, staging, PATTERNS_FILE)
+        save_entity_pipeline(bundle.entity_pipeline, staging)
         card = bundle.meta.pop("_card", None)
         if card:
             (staging / CARD_FILE).write_text(card, encoding="utf-8")
@@ -286,7 +286,7 @@ def load_bundle(directory: Path | None = None) -> ModelBundle:
             arrays = {name: arrays[name] for name in arrays.files}
         settings = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
         level_model = level_model_from_data(arrays, settings)
-        entity_pipeline = load_entity_pipeline(directory, PATTERNS_FILE)
+        entity_pipeline = load_entity_pipeline(directory)
     except Exception as exc:  # a verified file that still fails to load: say so plainly
         raise ModelError(f"could not load the model at {directory}: {exc}; {RETRAIN_HINT}") from exc
     return ModelBundle(level_model=level_model, entity_pipeline=entity_pipeline, meta=meta, path=directory)

@@ -28,7 +28,7 @@ from csvnlp.levels import LEVEL_KEYS
 FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 # the output columns csvnlp writes itself (keep-columns may not clash with them)
 OUTPUT_COLUMNS = (
-    ["id", "status", "predicted"] + [f"p_{key}" for key in LEVEL_KEYS] + ["clusters", "programmes", "language", "error"]
+    ["id", "status", "predicted"] + [f"p_{key}" for key in LEVEL_KEYS] + ["clusters", "programmes", "programme_ids", "language", "error"]
 )
 # A record (all its lines) larger than this is an error row rather than memory: four times the
 # longest text csvnlp classifies (inputs.MAX_TEXT_CHARS, up to 4 UTF-8 bytes a character).

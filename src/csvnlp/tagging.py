@@ -54,6 +54,7 @@ class TagOptions:
     resume: bool = False
     force: bool = False
     files_glob: str | None = None  # issue 13: tag the files matching this pattern (INPUT is then its folder)
+    gazetteer: str | None = None  # issue 17: a user's names (CSV or JSONL: name, label, id) added to the model's
 
 
 @dataclass
@@ -95,16 +96,22 @@ def span_of(chunk: Chunk) -> ChunkSpan:
 
 
 @lru_cache(maxsize=4)
-def cached_bundle(model_dir: str) -> Any:
-    """The model, loaded once per process (worker processes and Dask workers alike)."""
+def cached_bundle(model_dir: str, gazetteer: str | None = None) -> Any:
+    """The model, loaded once per process (worker processes and Dask workers alike), with the
+    names of a user's gazetteer file added to its entity pipeline."""
     from csvnlp.persistence import load_bundle
 
-    return load_bundle(Path(model_dir))
+    bundle = load_bundle(Path(model_dir))
+    if gazetteer:
+        from csvnlp.entities import add_gazetteer, read_gazetteer
+
+        add_gazetteer(bundle.entity_pipeline, read_gazetteer(Path(gazetteer)))
+    return bundle
 
 
-def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[Any]]:
+def tag_chunk(model_dir: str, chunk: Chunk, entities: bool, gazetteer: str | None = None) -> dict[str, list[Any]]:
     """Tag one chunk; returns output columns (plain lists: cheap to send between processes)."""
-    bundle = cached_bundle(model_dir)
+    bundle = cached_bundle(model_dir, gazetteer)
     n = len(chunk.texts)
     # issue 13: rows from a folder carry a file path; the document is read here, in the worker
     from csvnlp.folders import resolve_documents
@@ -120,7 +127,7 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
     for i in range(n):
         if reasons[i] is not None:
             out["status"][i], out["predicted"][i], out["error"][i] = "error", "", reasons[i]
-            out["clusters"][i] = out["programmes"][i] = out["language"][i] = ""
+            out["clusters"][i] = out["programmes"][i] = out["programme_ids"][i] = out["language"][i] = ""
     for i, result in zip(good, results, strict=True):
         out["status"][i] = result["status"]
         out["predicted"][i] = ";".join(result["predicted"])
@@ -128,6 +135,9 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
             out[f"p_{item['level']}"][i] = item["probability"]
         out["clusters"][i] = _distinct(result["entities"], "CLUSTER")
         out["programmes"][i] = _distinct(result["entities"], "PROGRAMME")
+        # issue 17: the canonical ids of the programmes named, so projects can be counted per
+        # programme whatever the spelling ("H2020", "Horizon 2020", "SC5-10-2016" -> h2020)
+        out["programme_ids"][i] = ";".join(dict.fromkeys(e["id"] for e in result["entities"] if e["label"] == "PROGRAMME" and e.get("id")))
         out["language"][i] = result["language"]
         out["error"][i] = ""
     for name, values in chunk.kept.items():
@@ -261,8 +271,18 @@ def _manifest(input_path: Path, options: TagOptions, model_dir: Path, sep: str |
         "keep_columns": options.keep_columns,
         "sep": sep,
         "entities": options.entities,
+        "gazetteer": _file_fingerprint(options.gazetteer),
         "model": model_fingerprint(model_dir),
     }
+
+
+def _file_fingerprint(path: str | None) -> str | None:
+    """A gazetteer's path and sha256: a resumed run must use the same names."""
+    if not path:
+        return None
+    import hashlib
+
+    return f"{Path(path).resolve()}:{hashlib.sha256(Path(path).read_bytes()).hexdigest()}"
 
 
 def write_output(store: PartStore, spans: Sequence[ChunkSpan], output: Path, errors_file: Path,
@@ -389,7 +409,7 @@ def tag_table(
         else:
             for chunk, span, todo in chunks():
                 if todo:
-                    store.write(span, tag_chunk(str(model_dir), chunk, options.entities))
+                    store.write(span, tag_chunk(str(model_dir), chunk, options.entities, options.gazetteer))
                 progress(chunk)
         write_output(store, spans, output, errors_file, summary, options.keep_columns)
     except InputError:
@@ -414,7 +434,7 @@ def _run_pool(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore,
     with ProcessPoolExecutor(options.jobs, mp_context=context, initializer=cached_bundle, initargs=(str(model_dir),)) as pool:
         in_flight: list[tuple[Chunk, ChunkSpan, Future[Any] | None]] = []
         for chunk, span, todo in chunks:
-            future = pool.submit(tag_chunk, str(model_dir), chunk, options.entities) if todo else None
+            future = pool.submit(tag_chunk, str(model_dir), chunk, options.entities, options.gazetteer) if todo else None
             in_flight.append((chunk, span, future))
             while len(in_flight) > 2 * options.jobs:
                 _finish(in_flight.pop(0), store, progress)
@@ -468,7 +488,7 @@ def _run_dask(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore,
         client = Client(cluster)
     try:
         frame = dd.read_parquet([str(staging / f"chunk-{s.index:07d}.parquet") for s in todo], split_row_groups=False)
-        tagged = frame.map_partitions(_tag_frame, str(model_dir), options.entities, meta=_output_meta(options.keep_columns))
+        tagged = frame.map_partitions(_tag_frame, str(model_dir), options.entities, options.gazetteer, meta=_output_meta(options.keep_columns))
         partitions = tagged.to_delayed()
         if len(partitions) != len(todo):
             raise IncompleteRunError(f"Dask made {len(partitions)} partitions of {len(todo)} staged chunks; rerun with --resume")
@@ -505,7 +525,7 @@ def _stage_chunk(chunk: Chunk, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _tag_frame(frame: Any, model_dir: str, entities: bool) -> Any:
+def _tag_frame(frame: Any, model_dir: str, entities: bool, gazetteer: str | None = None) -> Any:
     """One dask.dataframe partition (a staged chunk) -> its output rows, on a worker."""
     import pandas as pd
 
@@ -518,7 +538,7 @@ def _tag_frame(frame: Any, model_dir: str, entities: bool) -> Any:
         kept={c.split(":", 1)[1]: frame[c].tolist() for c in frame.columns if c.startswith("_keep:")},
         position=0, lines=[int(x) for x in frame["_line"].tolist()],
     )
-    return pd.DataFrame(tag_chunk(model_dir, chunk, entities))
+    return pd.DataFrame(tag_chunk(model_dir, chunk, entities, gazetteer))
 
 
 def _output_meta(keep_columns: Sequence[str]) -> Any:

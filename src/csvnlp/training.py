@@ -47,7 +47,8 @@ def train_bundle(
 ) -> ModelBundle:
     """Fit the level model (settings and thresholds chosen by CV) on ``records``, and the entity
     pipeline on ``records`` plus ``entity_records`` (records annotated for names only) and the
-    ``gazetteer`` entries; ``recognizer=False`` keeps entities to rules and learned phrases."""
+    ``gazetteer`` entries (besides the programme registry and the cluster list);
+    ``recognizer=False`` keeps entities to rules, phrases and learned reliability."""
     from csvnlp.evaluation import keyword_rule
     from csvnlp.metrics import macro_f1
     from csvnlp.selection import TRAINING_GRID, select_settings
@@ -65,13 +66,7 @@ def train_bundle(
     level_model = LevelModel(prototypes, thresholds=[float(t) for t in selection.thresholds], random_state=seed,
                              **selection.setting).fit(texts, labels)
     entity_training = list(records) + list(entity_records)
-    if recognizer:
-        entity_pipeline, entity_info = train_entity_pipeline(entity_training, seed=seed, gazetteer=gazetteer)
-    else:
-        from csvnlp.entities import build_entity_pipeline
-
-        entity_pipeline = build_entity_pipeline(entity_training, gazetteer)
-        entity_info = {"policy": {"CLUSTER": "rules", "PROGRAMME": "rules"}, "recognizer": False}
+    entity_pipeline, entity_info = train_entity_pipeline(entity_training, seed=seed, gazetteer=gazetteer, recognizer=recognizer)
     thresholds = {key: float(t) for key, t in zip(LEVEL_KEYS, selection.thresholds)}
     meta = {
         "name": "csvnlp-base",
