@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator
 
-ENTITY_LABELS = ("CLUSTER", "PROGRAMME")
+from csvnlp.levels import ENTITY_LABELS  # noqa: F401  (re-exported: the label set is defined once)
 
 
 # A capitalised word inside a name (letters, digits, &, apostrophes, dots and dashes allowed).
