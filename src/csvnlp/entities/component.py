@@ -19,10 +19,10 @@ import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
-from spacy.util import compile_infix_regex, compile_suffix_regex, filter_spans
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, filter_spans
 
 from csvnlp.entities.registry import Registry, normalise
-from csvnlp.entities.rules import ENTITY_LABELS, RULE_KINDS, SHAPE_PATTERNS, _has_cluster_word, shape_matches
+from csvnlp.entities.rules import DEFINED_ABBREVIATION, ENTITY_LABELS, RULE_KINDS, SHAPE_PATTERNS, _has_cluster_word, shape_matches
 
 NAMES_COMPONENT = "csvnlp_names"
 MERGE_POLICIES = ("rules", "model", "rules_first", "model_first")
@@ -154,9 +154,17 @@ class NameFinder:
             span = doc.char_span(start, end, label=label, alignment_mode="contract")
             if span is not None and len(span):
                 spans.append(span)
+        known = {s.text for s in spans if s.label_ == "PROGRAMME"}
         for span in list(spans):
             if span.label_ != "PROGRAMME":
                 continue
+            defined = DEFINED_ABBREVIATION.match(text, span.end_char)
+            if defined and defined.group(1) not in known:  # "Employment Aid Programme (EAP)": every later "EAP"
+                known.add(defined.group(1))
+                for match in re.finditer(rf"(?<![\w-]){re.escape(defined.group(1))}(?![\w-])", text):
+                    found = doc.char_span(*match.span(), label="PROGRAMME", alignment_mode="contract")
+                    if found is not None and found.text == defined.group(1):
+                        spans.append(found)
             for tail in self.tails:
                 end = span.end_char + len(tail)
                 if text.startswith(tail, span.end_char) and not text[end:end + 1].isalnum():
@@ -259,12 +267,15 @@ def blank_pipeline() -> Language:
     # training split end right before such a glued sentence ("LIFE programme.Proj",
     # "EU Cancer Mission.The", "Euratom Programme.The", ...).
     infixes = list(nlp.Defaults.infixes) + [
-        r"(?<=[A-Za-z])\((?=[A-Za-z])", r"[\[\]]", r"(?<=[0-9A-Za-z])\.(?=[A-Z][a-z])", r"â€.?",
+        r"(?<=[A-Za-z])\((?=[A-Za-z])", r"[\[\]]", r"(?<=[0-9A-Za-z])\.(?=[A-Z][a-z])", r"â€.?", r"(?<=[0-9])\.(?=[\[(])",
     ]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    # A call identifier cut off by a dash ("HORIZON-CL5-2024-D3-01-02-", issue 17) ends at its
-    # last letter or digit: a trailing dash is its own token.
-    nlp.tokenizer.suffix_search = compile_suffix_regex(list(nlp.Defaults.suffixes) + [r"(?<=[0-9A-Za-z])-"]).search
+    # A call identifier ends at its last letter or digit: a trailing dash ("...-01-02-") or a
+    # full stop after its last digits ("...-ERA-02-03.[3]") is its own token; mojibake quotes
+    # open a name too ("â€˜A Soil Deal for Europeâ€™"). (Issue 17; the last two from the
+    # fresh split's development part.)
+    nlp.tokenizer.suffix_search = compile_suffix_regex(list(nlp.Defaults.suffixes) + [r"(?<=[0-9A-Za-z])-", r"(?<=[0-9])\.", r"(?<=[A-Za-z])/"]).search
+    nlp.tokenizer.prefix_search = compile_prefix_regex([r"â€.?"] + list(nlp.Defaults.prefixes)).search
     return nlp
 
 

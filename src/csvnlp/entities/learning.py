@@ -17,7 +17,7 @@ from spacy.language import Language
 
 from csvnlp.entities.component import NAMES_COMPONENT, MERGE_POLICIES, blank_pipeline, merge_spans, tokenizable
 from csvnlp.entities.registry import Registry, load_cluster_list, load_registry
-from csvnlp.entities.rules import ENTITY_LABELS, shape_matches_by_kind
+from csvnlp.entities.rules import ENTITY_LABELS, GUIDELINE_KINDS, shape_matches_by_kind
 
 
 def learned_patterns(records: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
@@ -87,7 +87,8 @@ def learn_rule_reliability(nlp: Language, records: Sequence[dict[str, Any]]) -> 
             key = (span.label_, span.text)
             name_found[key] += 1
             name_right[key] += (span.start_char, span.end_char, span.label_) in gold
-    disabled = sorted(k for k, n in kind_found.items() if n >= MIN_HITS_RULE and kind_right[k] / n < MIN_PRECISION)
+    disabled = sorted(k for k, n in kind_found.items()
+                      if n >= MIN_HITS_RULE and kind_right[k] / n < MIN_PRECISION and k not in GUIDELINE_KINDS)
     tails = learn_programme_tails(nlp, records, disabled)
     stoplist = sorted([label, name] for (label, name), n in name_found.items()
                       if n >= MIN_HITS_NAME and name_right[(label, name)] / n < MIN_PRECISION)

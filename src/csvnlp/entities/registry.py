@@ -35,6 +35,13 @@ CLUSTER_FILE = CORPUS / "registry" / "clusters.jsonl"
 # years the identifier's year falls in.
 FRAMEWORK_YEARS = (("fp7", 2007, 2013), ("h2020", 2014, 2020), ("horizon-europe", 2021, 2027))
 _YEAR = re.compile(r"(?<![0-9])(?:19|20)\d\d(?![0-9])")
+# Words that may stand around a registry name without making it another programme's name.
+GENERIC_WORDS = frozenset({
+    "programme", "programmes", "program", "programs", "framework", "operational", "op", "the", "eu", "eu's", "european",
+    "union", "union's", "research", "and", "innovation", "funding", "funded", "fund", "funds", "period", "plus", "new",
+    "under", "of", "for", "by", "from", "2014-2020", "2021-2027", "2007-2013", "-", "–", "action", "actions",
+})
+_YEARS = re.compile(r"\(?(?:19|20)\d\d(?:[-–/](?:19|20)?\d\d)?\)?")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 
 
@@ -95,7 +102,14 @@ class Registry:
         for alias, entry_id in self.aliases.items():
             if len(alias) > 2 and f" {alias} " in padded and (best is None or len(alias) > best[0]):
                 best = (len(alias), entry_id)
-        return best[1] if best else None
+        if best is None:
+            return None
+        # Only generic words around the registry name ("Horizon 2020 programme", "2014-2020 ERDF
+        # Operational Programme"): a name of its own around it is another programme ("ERDF
+        # Research and Development Grant scheme" is a national scheme the ERDF co-funds).
+        alias = max((a for a, i in self.aliases.items() if i == best[1] and f" {a} " in padded), key=len)
+        rest = padded.replace(f" {alias} ", " ", 1).split()
+        return best[1] if all(word in GENERIC_WORDS or _YEARS.fullmatch(word) for word in rest) else None
 
     def link_call(self, identifier: str) -> str | None:
         head = re.split(r"[-_. ]", identifier, maxsplit=1)[0]

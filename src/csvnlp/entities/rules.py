@@ -37,7 +37,10 @@ GENERIC_PROGRAMME_WORDS = frozenset({
 PROGRAMME_NAMES = re.compile(
     r"(?<![\w-])(?:"
     # first, so "ERDF Operational Programme" is one name, not "ERDF" and a generic tail
-    r"(?:{cap}\s+)(?:(?:{cap}|and|for|of|&)\s+){{0,5}}(?:Programme|Programm|Program)|"
+    # a named programme or scheme (guideline 6.2: "Business Growth Programme", "Isles of Scilly
+    # Voucher Scheme"), with the programming period some names open with ("2014-20 ESF Programme")
+    # (on one line: a name never runs over a line break)
+    r"(?:(?:19|20)\d\d[-–/](?:19|20)?\d\d[ \t]+)?(?:{cap}[ \t]+)(?:(?:{cap}|and|for|of|&)[ \t]+){{0,5}}(?:Programme|Programm|Program|Scheme)|"
     r"Horizon\s+(?:2020|Europe)|H2020|FP[4-9]|COSME|INNOSUP(?:-\d+)?|"
     r"(?:INTERREG|Interreg)(?:\s+(?:MED|Med|SUDOE|Sudoe|Europe|EUROPE|IV[ABC]?|V[ABC]?|"
     r"Atlantic Area|Alpine Space|North Sea|Baltic Sea Region|Central Europe|Danube|ADRION|"
@@ -158,8 +161,10 @@ def _programme_name(text: str, start: int, end: int) -> tuple[int, int] | None:
     """A "... Programme" match without its generic opening words; None when only generic
     words are left ("the Work Programme", "the Operational Programme")."""
     words = list(re.finditer(r"\S+", text[start:end]))
-    if words[-1].group() not in ("Programme", "Programm", "Program"):
+    if words[-1].group() not in ("Programme", "Programm", "Program", "Scheme"):
         return start, end
+    if len(words) > 1 and words[-2].group() == "Work":
+        return None  # "Horizon Europe Work Programme", "CBE JU Annual Work Programme": a document, not a programme
     first = 0
     while first < len(words) - 1 and words[first].group() in GENERIC_PROGRAMME_WORDS | {"and", "for", "of", "&"}:
         first += 1
@@ -171,7 +176,7 @@ def _programme_name(text: str, start: int, end: int) -> tuple[int, int] | None:
 # "Horizon Europe Cluster 4", "Cluster 5": parts of a work programme, not cluster organisations.
 _WORK_PROGRAMME_CLUSTER = re.compile(r"Horizon|Europe\s+Cl[uú]ster$")
 # "European Structural and Investment Funds (ESIF)": the abbreviation a text defines for a name.
-_DEFINED_ABBREVIATION = re.compile(r"\s*\(([A-Z][A-Za-z0-9+&-]{1,11})\)")
+DEFINED_ABBREVIATION = re.compile(r"\s*\(([A-Z][A-Za-z0-9+&-]{1,11})\)")
 
 
 # ---------------------------------------------------------------------------- organisation names
@@ -256,6 +261,9 @@ def _has_cluster_word(text: str) -> bool:
     return bool(_CLUSTER_WORD.search(text) or COMPETITIVENESS_POLE.search(text))
 
 
+# Rule kinds the guideline itself decides, which the training annotations cannot switch off:
+# real-2.1 (section 6.2) marks named programmes and schemes that real-1 records often left out.
+GUIDELINE_KINDS = frozenset({"named_programme"})
 RULE_KINDS = ("call_identifier", "programme_name", "named_programme", "defined_abbreviation", "organisation_name",
               "cluster_shape", "partner_list")
 
@@ -274,10 +282,10 @@ def shape_matches_by_kind(text: str) -> Iterator[tuple[int, int, str, str]]:
     for match in PROGRAMME_NAMES.finditer(text):
         named = _programme_name(text, match.start(), match.end())
         if named:
-            kind = "named_programme" if re.search(r"Program+e?$", match.group()) else "programme_name"
+            kind = "named_programme" if re.search(r"(?:Program+e?|Scheme)$", match.group()) else "programme_name"
             programmes.append((*named, kind))
     for start, end, _ in list(programmes):
-        defined = _DEFINED_ABBREVIATION.match(text, end)
+        defined = DEFINED_ABBREVIATION.match(text, end)
         if defined:  # every use of the abbreviation the text defines for a programme name
             programmes.extend((*m.span(), "defined_abbreviation")
                               for m in re.finditer(rf"(?<![\w-]){re.escape(defined.group(1))}(?![\w-])", text))
