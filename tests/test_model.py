@@ -86,7 +86,7 @@ report = Path("corpus/source/clusters-and-shared-value-report.txt").read_text(en
 bundle = train_bundle(records, level_descriptions(report), grid=[{"C": 3.0, "lexicon_weight": 10.0, "ngram_max": 1}], trained_at="t")
 out = Path(tempfile.mkdtemp()) / "m"
 save_bundle(bundle, out)
-print(hashlib.sha256(b"".join((out / name).read_bytes() for name in ("level_model.npz", "level_model.json", "entity_patterns.jsonl", "meta.json"))).hexdigest())
+print(hashlib.sha256(b"".join(p.relative_to(out).as_posix().encode() + p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file())).hexdigest())
 """
 
 
