@@ -44,7 +44,7 @@ add("h2020-societal-challenges", "Societal Challenges", [], "h2020", "2014-2020"
 # --- ERC and its actions
 add("erc", "European Research Council", ["ERC", "European Research Council (ERC)"], "horizon-europe", "2007-2027", kind="programme part", source=HE, prefixes=["ERC"])
 for code, nm, al in [("stg", "ERC Starting Grant", ["ERC Starting Grants", "ERC-StG", "ERC StG", ]), ("cog", "ERC Consolidator Grant", ["ERC Consolidator Grants", "ERC-CoG", "ERC CoG", ]),
-                     ("adg", "ERC Advanced Grant", ["ERC Advanced Grants", "ERC-AdG", "ERC AdG", ]), ("syg", "ERC Synergy Grant", ["ERC Synergy Grants", "ERC-SyG", ]),
+                     ("adg", "ERC Advanced Grant", ["ERC Advanced Grants", "ERC-AdG", "ERC AdG", "ERC AdvG", ]), ("syg", "ERC Synergy Grant", ["ERC Synergy Grants", "ERC-SyG", ]),
                      ("poc", "ERC Proof of Concept", ["ERC Proof of Concept Grant", "ERC-PoC", "ERC PoC"])]:
     add(f"erc-{code}", nm, al, "erc", "2007-2027", kind="action", source=HE)
 # --- MSCA and its actions

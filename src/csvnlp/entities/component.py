@@ -267,15 +267,17 @@ def blank_pipeline() -> Language:
     # training split end right before such a glued sentence ("LIFE programme.Proj",
     # "EU Cancer Mission.The", "Euratom Programme.The", ...).
     infixes = list(nlp.Defaults.infixes) + [
-        r"(?<=[A-Za-z])\((?=[A-Za-z])", r"[\[\]]", r"(?<=[0-9A-Za-z])\.(?=[A-Z][a-z])", r"â€.?", r"(?<=[0-9])\.(?=[\[(])",
+        r"(?<=[A-Za-z])\((?=[A-Za-z])", r"[\[\]]", r"(?<=[0-9A-Za-z)\]])\.(?=[A-Z][a-z])", r"(?<=[0-9A-Za-z])[)\]](?=\.[A-Z][a-z])", r"â€.?", r"(?<=[0-9])\.(?=[\[(])", r"[\x80-\x9f]",
     ]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     # A call identifier ends at its last letter or digit: a trailing dash ("...-01-02-") or a
     # full stop after its last digits ("...-ERA-02-03.[3]") is its own token; mojibake quotes
     # open a name too ("â€˜A Soil Deal for Europeâ€™"). (Issue 17; the last two from the
     # fresh split's development part.)
-    nlp.tokenizer.suffix_search = compile_suffix_regex(list(nlp.Defaults.suffixes) + [r"(?<=[0-9A-Za-z])-", r"(?<=[0-9])\.", r"(?<=[A-Za-z])/"]).search
-    nlp.tokenizer.prefix_search = compile_prefix_regex([r"â€.?"] + list(nlp.Defaults.prefixes)).search
+    nlp.tokenizer.suffix_search = compile_suffix_regex(list(nlp.Defaults.suffixes) + [r"(?<=[0-9A-Za-z])-", r"(?<=[0-9])\.", r"(?<=[A-Za-z])/", r"[\x80-\x9f]"]).search
+    # Windows-1252 quotes and dashes read as C1 control characters ("\x91Building Better
+    # Opportunities\x92", "Opportunities \x96 Coast") are punctuation too.
+    nlp.tokenizer.prefix_search = compile_prefix_regex([r"â€.?", r"[\x80-\x9f]"] + list(nlp.Defaults.prefixes)).search
     return nlp
 
 
