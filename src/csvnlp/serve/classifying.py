@@ -1,0 +1,136 @@
+"""Classifying a pasted text or an uploaded file for the web page and the JSON API, and
+marking up the text: the terms that drove each level and the CLUSTER / PROGRAMME names.
+
+``classify_document`` returns the object ``csvnlp classify --json`` prints for the same input
+(the same calls in the same order: language check, levels, entities, top terms, and for a
+document its sections); a test compares the two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from csvnlp.documents import Document, document_from_bytes
+from csvnlp.inputs import checked_text
+from csvnlp.levels import DEFINITIONS, LEVEL_KEYS
+
+TOP_TERMS = 5  # classify --top-terms default
+
+STATUS_MEANINGS = {
+    "ok": "At least one level passed its threshold and the text reads as a shared-value project.",
+    "uncertain": (
+        "Too little evidence of shared value: no level passed its threshold, or the relevance model "
+        "judged the text not to describe a shared-value project (most research and public-works texts). "
+        "The probabilities still show which level it leans to."
+    ),
+    "unsupported_language": (
+        "The text is in a language the model was not trained on, so no level is given "
+        "(a level from a model that cannot read the text would be a guess)."
+    ),
+    "error": "The row could not be tagged (see its error column); it was reported, not dropped.",
+}
+LEVEL_NAMES = {key: DEFINITIONS[key].name for key in LEVEL_KEYS}
+
+
+def document_from_form(text: str | None, upload: bytes | None, filename: str | None, max_bytes: int) -> tuple[str, Document]:
+    """The input the classify page or API received, read as the CLI reads it: a pasted text
+    like the TEXT argument, an uploaded file like ``--file`` (recognised by content, same
+    limit, same messages). Raises ``InputError`` with the CLI's message."""
+    from csvnlp.errors import InputError
+
+    if upload is not None and (upload or filename):
+        source = filename or "the uploaded file"
+        return source, document_from_bytes(upload, source, max_bytes)
+    if text is not None and text != "":
+        return "<text>", Document("the pasted text", "text", checked_text(text, "the pasted text"))
+    raise InputError("nothing to classify: paste a description or choose a PDF, Word (.docx) or text file")
+
+
+def classify_document(bundle: Any, source: str, document: Document, top_terms: int = TOP_TERMS) -> dict[str, Any]:
+    """What ``csvnlp classify --json`` prints for this input."""
+    from csvnlp.language import classify_in_supported_languages
+    from csvnlp.sections import section_report
+
+    result = classify_in_supported_languages(bundle, [document.text], entities=True, explain=top_terms)[0]
+    if document.kind != "text" or document.sections:
+        result["document"] = {"kind": document.kind, "pages": document.pages, "chars": len(document.text), "sections": len(document.sections)}
+    report = section_report(bundle, document, result)
+    if report:
+        result.update(report)
+    result = {"source": source, **result}
+    result.setdefault("explanation", {})
+    return result
+
+
+# ============================================================================ highlighting
+
+
+@dataclass
+class Segment:
+    """A run of text with the same marks: the levels whose driving terms it is part of, and
+    the entity label when it is inside a CLUSTER or PROGRAMME name."""
+
+    text: str
+    levels: tuple[str, ...] = ()
+    entity: str | None = None
+
+    @property
+    def title(self) -> str:
+        parts = [f"{self.entity} name"] if self.entity else []
+        parts += [f"drove {key}" for key in self.levels]
+        return "; ".join(parts)
+
+
+def term_pattern(term: str) -> re.Pattern[str] | None:
+    """A model term (``vouchers``, ``value chain``) as it may appear in the text: whole words,
+    any case, any run of non-word characters between the words. Lexicon features
+    (``[products_markets keywords]``) are not words of the text."""
+    words = term.split()
+    if not words or term.startswith("["):
+        return None
+    return re.compile(r"(?<!\w)" + r"\W+".join(re.escape(w) for w in words) + r"(?!\w)", re.IGNORECASE)
+
+
+def term_spans(text: str, explanation: dict[str, Sequence[dict[str, Any]]]) -> list[tuple[int, int, str]]:
+    """(start, end, level) for every occurrence of every explaining term."""
+    spans = []
+    for level, terms in (explanation or {}).items():
+        for item in terms:
+            pattern = term_pattern(str(item.get("term", "")))
+            if pattern is not None:
+                spans.extend((m.start(), m.end(), level) for m in pattern.finditer(text))
+    return spans
+
+
+def highlight(text: str, entities: Iterable[dict[str, Any]], explanation: dict[str, Sequence[dict[str, Any]]] | None) -> list[Segment]:
+    """The text cut into segments at every span boundary, each with the marks covering it
+    (one sweep over the sorted boundaries: a long document with thousands of matches stays fast)."""
+    events: dict[int, list[tuple[int, str]]] = {}
+    for e in entities:
+        start, end = int(e["start"]), int(e["end"])
+        if 0 <= start < end <= len(text):
+            events.setdefault(start, []).append((1, "entity:" + str(e["label"])))
+            events.setdefault(end, []).append((-1, "entity:" + str(e["label"])))
+    for start, end, level in term_spans(text, explanation or {}):
+        events.setdefault(start, []).append((1, level))
+        events.setdefault(end, []).append((-1, level))
+    open_marks: dict[str, int] = {}
+    segments: list[Segment] = []
+    cuts = sorted({0, len(text), *events})
+    for start, end in zip(cuts, cuts[1:]):
+        for delta, mark in events.get(start, ()):
+            open_marks[mark] = open_marks.get(mark, 0) + delta
+        covering = tuple(key for key in LEVEL_KEYS if open_marks.get(key, 0) > 0)
+        entity = next((m.split(":", 1)[1] for m in ("entity:CLUSTER", "entity:PROGRAMME") if open_marks.get(m, 0) > 0), None)
+        if segments and (segments[-1].levels, segments[-1].entity) == (covering, entity):
+            segments[-1].text += text[start:end]
+        else:
+            segments.append(Segment(text[start:end], covering, entity))
+    return segments
+
+
+def explanation_for_levels(result: dict[str, Any]) -> dict[str, Sequence[dict[str, Any]]]:
+    """The terms to highlight: those of the predicted levels, or of every level when none was."""
+    return result.get("explanation") or {}
