@@ -32,16 +32,31 @@ def example() -> pd.DataFrame:
 def highlighted_names(html: str, label: str) -> list[str]:
     """The names marked with ``label`` in the highlighted text (a name may span several
     segments when a driving term sits inside it)."""
-    body = html.split('id="highlighted">', 1)[1].split("</div>", 1)[0]
-    names, current = [], ""
-    for classes, text, plain in re.findall(r'<mark class="([^"]*)"[^>]*>([^<]*)</mark>|([^<]+)', body):
-        if f"ent-{label}" in classes:
-            current += text
-            continue
-        if current:
-            names.append(current)
-        current = ""
-    return names + ([current] if current else [])
+    from html.parser import HTMLParser
+
+    class Marks(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stack: list[bool] = []  # per open mark: is it a name of this label
+            self.names: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "mark":
+                self.stack.append(f"ent-{label}" in (dict(attrs).get("class") or "").split())
+                if self.stack[-1]:
+                    self.names.append("")
+
+        def handle_endtag(self, tag):
+            if tag == "mark" and self.stack:
+                self.stack.pop()
+
+        def handle_data(self, data):
+            if any(self.stack):
+                self.names[-1] += data
+
+    parser = Marks()
+    parser.feed(html.split('id="highlighted">', 1)[1].split("</div>", 1)[0])
+    return parser.names
 
 
 def no_traceback(text: str) -> None:
@@ -404,3 +419,31 @@ def test_parquet_and_jsonl_outputs_read_like_csv(shipped_bundle, tmp_path, examp
         expected = int(example["predicted"].str.contains("cluster_development").sum())
         assert f'<b id="matching">{expected:,}</b>' in html
         assert c.get(f"/data/{SLUG}/rows/5").status_code == 200
+
+
+def test_readme_serve_example_opens_the_shipped_data(cli, monkeypatch, tmp_path):
+    """The README's `csvnlp serve` command, run from the repository root as documented; uvicorn
+    is replaced by a client that fetches the pages the server would serve."""
+    import shlex
+
+    import uvicorn
+
+    from conftest import ROOT
+    from test_readme import readme_commands
+
+    command = next(c for c in readme_commands() if c.startswith("csvnlp serve --data examples/"))
+    seen = {}
+
+    def fake_run(app, host, port, **options):
+        seen["address"] = (host, port)
+        with client_for(app) as c:
+            seen["explore"] = c.get(f"/data/{SLUG}").text
+            seen["classify"] = c.get("/classify").status_code
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.chdir(ROOT)
+    result = cli(*shlex.split(command)[1:], "--corpus", str(small_corpus(tmp_path / "corpus")))
+    assert result.exit_code == 0, result.stderr
+    assert "open http://127.0.0.1:8000/" in result.stderr
+    assert seen["address"] == ("127.0.0.1", 8000) and seen["classify"] == 200
+    assert '<b id="matching">240</b>' in seen["explore"]

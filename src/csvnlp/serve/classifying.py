@@ -75,12 +75,24 @@ class Segment:
     text: str
     levels: tuple[str, ...] = ()
     entity: str | None = None
+    entity_start: int | None = None  # which name it belongs to (two names may touch)
 
     @property
     def title(self) -> str:
-        parts = [f"{self.entity} name"] if self.entity else []
-        parts += [f"drove {key}" for key in self.levels]
-        return "; ".join(parts)
+        return "; ".join(f"drove {key}" for key in self.levels)
+
+
+@dataclass
+class Run:
+    """Consecutive segments of one name (or of no name): a name is drawn as one mark around
+    its segments, however many driving terms sit inside it."""
+
+    entity: str | None
+    parts: list[Segment]
+
+    @property
+    def text(self) -> str:
+        return "".join(part.text for part in self.parts)
 
 
 def term_pattern(term: str) -> re.Pattern[str] | None:
@@ -116,7 +128,9 @@ def highlight(text: str, entities: Iterable[dict[str, Any]], explanation: dict[s
     for start, end, level in term_spans(text, explanation or {}):
         events.setdefault(start, []).append((1, level))
         events.setdefault(end, []).append((-1, level))
+    starts = {int(e["start"]): int(e["start"]) for e in entities}
     open_marks: dict[str, int] = {}
+    current_start: int | None = None
     segments: list[Segment] = []
     cuts = sorted({0, len(text), *events})
     for start, end in zip(cuts, cuts[1:]):
@@ -124,11 +138,28 @@ def highlight(text: str, entities: Iterable[dict[str, Any]], explanation: dict[s
             open_marks[mark] = open_marks.get(mark, 0) + delta
         covering = tuple(key for key in LEVEL_KEYS if open_marks.get(key, 0) > 0)
         entity = next((m.split(":", 1)[1] for m in ("entity:CLUSTER", "entity:PROGRAMME") if open_marks.get(m, 0) > 0), None)
-        if segments and (segments[-1].levels, segments[-1].entity) == (covering, entity):
+        if entity is None:
+            current_start = None
+        elif start in starts:
+            current_start = start
+        key = (covering, entity, current_start)
+        if segments and (segments[-1].levels, segments[-1].entity, segments[-1].entity_start) == key:
             segments[-1].text += text[start:end]
         else:
-            segments.append(Segment(text[start:end], covering, entity))
+            segments.append(Segment(text[start:end], covering, entity, current_start))
     return segments
+
+
+def entity_runs(segments: list[Segment]) -> list[Run]:
+    runs: list[Run] = []
+    for segment in segments:
+        if runs and runs[-1].entity is not None and (runs[-1].entity, runs[-1].parts[-1].entity_start) == (segment.entity, segment.entity_start):
+            runs[-1].parts.append(segment)
+        elif runs and runs[-1].entity is None and segment.entity is None:
+            runs[-1].parts.append(segment)
+        else:
+            runs.append(Run(segment.entity, [segment]))
+    return runs
 
 
 def explanation_for_levels(result: dict[str, Any]) -> dict[str, Sequence[dict[str, Any]]]:

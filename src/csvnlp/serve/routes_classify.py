@@ -16,6 +16,7 @@ from csvnlp.serve.classifying import (
     STATUS_MEANINGS,
     classify_document,
     document_from_form,
+    entity_runs,
     explanation_for_levels,
     highlight,
 )
@@ -31,7 +32,7 @@ def result_view(state: ServeState, result: dict[str, Any], text: str) -> dict[st
         "result": result,
         "status_meaning": STATUS_MEANINGS.get(result["status"], ""),
         "bars": probability_bars(result.get("levels") or [], state.thresholds),
-        "segments": highlight(text, entities, explanation_for_levels(result)),
+        "runs": entity_runs(highlight(text, entities, explanation_for_levels(result))),
         "names": {label: sorted({e["text"] for e in entities if e["label"] == label}) for label in ("CLUSTER", "PROGRAMME")},
         "level_names": LEVEL_NAMES,
     }
