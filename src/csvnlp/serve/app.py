@@ -146,4 +146,5 @@ def create_app(config: ServeConfig, bundle: Any = None) -> FastAPI:
     app.include_router(routes_api.router)
     app.include_router(routes_explore.router)
     app.include_router(routes_review.router)
+    routes_api.without_validation_responses(app)
     return app

@@ -68,7 +68,7 @@ class ApiError(BaseModel):
     response_model=ClassifyResult,
     response_model_exclude_unset=True,
     summary="Classify one description or document",
-    responses={400: {"model": ApiError, "description": "Empty, binary, undecodable or unreadable input; a scan; a password-protected file."},
+    responses={400: {"model": ApiError, "description": "Empty, binary, undecodable or unreadable input; a scan; a password-protected file; a malformed request."},
                401: {"model": ApiError, "description": "The server needs its access token."},
                413: {"model": ApiError, "description": "Over the upload limit (20 MiB, as `csvnlp classify`)."}},
 )
@@ -101,7 +101,43 @@ def api_docs(request: Request) -> Response:
                                "required": form.get("required", [])})
     schemas = spec.get("components", {}).get("schemas", {})
     shown = {name: schemas[name] for name in ("ClassifyResult", "LevelProbability", "Entity", "Term", "DocumentInfo", "ApiError") if name in schemas}
-    return render(request, "api_docs.html", {"spec": spec, "operations": operations, "schemas": shown})
+    return render(request, "api_docs.html", {"spec": spec, "operations": operations, "schemas": shown, "type_of": type_of})
+
+
+def type_of(field: dict[str, Any]) -> str:
+    """A field's type as a reader says it: "string (binary) or null", "array of Entity"."""
+    if "$ref" in field:
+        return field["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in field:
+        return " or ".join(type_of(option) for option in field["anyOf"])
+    kind = field.get("type", "any")
+    if kind == "array":
+        return f"array of {type_of(field.get('items', {}))}"
+    if kind == "object" and isinstance(field.get("additionalProperties"), dict):
+        return f"object of {type_of(field['additionalProperties'])}"
+    if field.get("format") or field.get("contentMediaType"):
+        kind += f" ({field.get('format') or field.get('contentMediaType')})"
+    if field.get("enum"):
+        kind += ": " + ", ".join(map(str, field["enum"]))
+    return kind
+
+
+def without_validation_responses(app: Any) -> None:
+    """Invalid requests get a 400 error object here (app.py), not FastAPI's 422: say so."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            for methods in spec.get("paths", {}).values():
+                for operation in methods.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                spec.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
