@@ -2,8 +2,7 @@
 marking up the text: the terms that drove each level and the CLUSTER / PROGRAMME names.
 
 ``classify_document`` returns the object ``csvnlp classify --json`` prints for the same input
-(the same calls in the same order: language check, levels, entities, top terms, and for a
-document its sections); a test compares the two.
+(both call ``predict.classify_documents``); a test compares the two.
 """
 
 from __future__ import annotations
@@ -49,19 +48,10 @@ def document_from_form(text: str | None, upload: bytes | None, filename: str | N
 
 
 def classify_document(bundle: Any, source: str, document: Document, top_terms: int = TOP_TERMS) -> dict[str, Any]:
-    """What ``csvnlp classify --json`` prints for this input."""
-    from csvnlp.language import classify_in_supported_languages
-    from csvnlp.sections import section_report
+    """What ``csvnlp classify --json`` prints for this input (the same library call)."""
+    from csvnlp.predict import classify_documents
 
-    result = classify_in_supported_languages(bundle, [document.text], entities=True, explain=top_terms)[0]
-    if document.kind != "text" or document.sections:
-        result["document"] = {"kind": document.kind, "pages": document.pages, "chars": len(document.text), "sections": len(document.sections)}
-    report = section_report(bundle, document, result)
-    if report:
-        result.update(report)
-    result = {"source": source, **result}
-    result.setdefault("explanation", {})
-    return result
+    return {"source": source, **classify_documents(bundle, [document], entities=True, explain=top_terms)[0]}
 
 
 # ============================================================================ highlighting
