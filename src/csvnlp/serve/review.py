@@ -56,7 +56,7 @@ class ReviewStore:
 
     def standing(self) -> dict[str, dict[str, Any]]:
         """Standing decisions by the served table's row id."""
-        from csvnlp.corpus import resolve_decisions
+        from csvnlp.corpus_import import resolve_decisions
         from csvnlp.journal import read_entries
 
         return {d["row_key"]["value"]: d for d in resolve_decisions(read_entries(self.log_path)).values() if "row_key" in d}
@@ -117,7 +117,8 @@ class ReviewStore:
     # ---------------------------------------------------------------- the corpus file
 
     def _write_corpus_file(self) -> None:
-        from csvnlp.corpus import dump_jsonl, resolve_decisions, write_text_atomically
+        from csvnlp.corpus import dump_jsonl, write_text_atomically
+        from csvnlp.corpus_import import resolve_decisions
         from csvnlp.journal import read_entries
 
         known = self._corpus_texts()
