@@ -22,6 +22,10 @@ DELIMITERS = (",", "\t", ";", "|")  # in order of preference when the header lin
 # The csv module's own per-field cap (128 KiB by default) would reject legitimate long texts
 # before our per-record cap can report them as one error row; the limit is module-wide.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES + 1))
+# How far past MAX_RECORD_BYTES a quoted field is followed to its closing quote (issue 19, item
+# 12): a well-formed field this long is one error row, not its lines read again as records;
+# a quote still open here (or at the end of the input) is taken for an unterminated one.
+MAX_SKIPPED_RECORD_BYTES = 64 * 1024 * 1024
 
 
 class Lines:
@@ -99,6 +103,34 @@ class Lines:
         self.record.append((number, data))
         self.used += len(data)
         return number, data
+
+    def skip_rest_of_record(self) -> bool:
+        """After ``TooLong``: read on to the end of the record when its quotes close (a field too
+        long to be a description, but well formed), so that its lines are not read again as
+        records. True when the record ended; False, with the stream back where it was, when
+        the input ends (or ``MAX_SKIPPED_RECORD_BYTES`` pass) inside a quote: then the quote
+        is unterminated and the caller resynchronises on the line after the record's first."""
+        if not self.stream.seekable():
+            return False
+        taken = [data for _, data in self.record] + ([self.partial[1]] if self.partial else [])
+        inside = sum(data.count(b'"') for data in taken) & 1  # '""' inside a quoted field counts twice
+        if not inside and taken and taken[-1].endswith(b"\n"):
+            return True
+        saved = (deque(self.queue), self.stream.tell(), self.next_line)
+        scanned = 0
+        while scanned <= MAX_SKIPPED_RECORD_BYTES:
+            _, data, _ = self._piece(1 << 16)
+            if not data:
+                if not inside:
+                    return True
+                break
+            scanned += len(data)
+            inside ^= data.count(b'"') & 1
+            if not inside and data.endswith(b"\n"):
+                return True
+        self.queue, position, self.next_line = saved
+        self.stream.seek(position)
+        return False
 
     def start_line(self) -> int:
         """The line the current record started on."""
@@ -194,6 +226,13 @@ def csv_records(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, 
             return
         except TooLong:
             start, leading = lines.start_line(), _leading_fields(lines, sep)
+            try:
+                whole = lines.skip_rest_of_record()
+            except Unreadable as exc:
+                raise InputError(f"the input cannot be read past line {lines.next_line} ({exc}); is it a complete, uncorrupted file?") from None
+            if whole:
+                yield start, leading, f"record longer than {MAX_RECORD_BYTES:,} bytes (a quoted field too long to be a description); reading goes on after it"
+                continue
             lines.resynchronise()
             yield start, leading, f"record longer than {MAX_RECORD_BYTES:,} bytes (an unterminated quote, or a field too long to be a description); reading goes on at the next line"
             continue

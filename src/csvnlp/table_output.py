@@ -1,4 +1,11 @@
-"""Writing tagged rows: CSV, JSON Lines or Parquet (gzip for .gz names)."""
+"""Writing tagged rows: CSV, JSON Lines or Parquet (gzip for .gz names).
+
+In CSV output a cell that a spreadsheet would run as a formula (it starts with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return, and is not a number) gets a leading ``'``, as OWASP
+advises against CSV injection: an id or a carried column from a hostile export cannot become
+``=HYPERLINK(...)`` in an officer's spreadsheet. JSON Lines and Parquet keep the values as
+they are (their readers do not evaluate them).
+"""
 
 from __future__ import annotations
 
@@ -33,6 +40,7 @@ class TableWriter:
                 self._writer = pq.ParquetWriter(self.path, table.schema)
             self._writer.write_table(table)
         elif self.fmt == "csv":
+            table = defuse_formulas(table)
             if self._writer is None:
                 self._stream_obj = self._stream()
                 self._writer = pacsv.CSVWriter(self._stream_obj, table.schema)
@@ -53,3 +61,22 @@ class TableWriter:
             self._stream_obj.close()
         if self._handle is not None and not self._handle.closed:
             self._handle.close()
+
+
+FORMULA_START = r"^[=+\-@\t\r]"
+NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def defuse_formulas(table: Any) -> Any:
+    """``table`` with a ``'`` before every string cell a spreadsheet would read as a formula."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.and_(pc.match_substring_regex(column, FORMULA_START), pc.invert(pc.match_substring_regex(column, NUMBER)))
+            if pc.any(risky).as_py():
+                column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=table.schema)

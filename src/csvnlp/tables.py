@@ -23,6 +23,7 @@ from typing import Any, Iterator
 from csvnlp.csvlines import (MAX_RECORD_BYTES, Lines, TooLong, Unreadable, csv_records, decode_line, delimiter_from_header,
                              delimiter_name)
 from csvnlp.errors import InputError
+from csvnlp.inputs import ICONV_NAMES, guess_encoding, json_value_problem, non_regular_file, without_surrogates
 from csvnlp.levels import LEVEL_KEYS
 from csvnlp.table_output import TableWriter
 
@@ -84,6 +85,9 @@ class TableReader:
             raise InputError(f"no such input file: {path}")
         if path.is_dir():
             raise InputError(f"{path} is a directory; give a table file")
+        kind = non_regular_file(path)
+        if kind:  # a pipe would be read twice (header, then rows) and could never be resumed
+            raise InputError(f"{path} is {kind}, not a file; csvnlp reads a table twice and resumes from it, so save it to a file first")
         self.sep: str | None = options.sep
         self.sep_reason = "given with --sep"
         self.empty = False
@@ -154,6 +158,10 @@ class TableReader:
             raw.close()
         header_line, valid = decode_line(first)
         if "\x00" in header_line or not valid:
+            encoding = guess_encoding(first)
+            if encoding:
+                raise InputError(f"{self.path} is encoded in {encoding}, not UTF-8; convert it first, e.g. "
+                                 f"`iconv -f {ICONV_NAMES[encoding]} -t UTF-8 IN > OUT.csv`")
             raise InputError(f"{self.path}: the header line is not UTF-8 text (binary data?); give a CSV file with a header line")
         if self.sep is None:
             if self.path.name.lower().endswith((".tsv", ".tsv.gz")):
@@ -291,6 +299,8 @@ class TableReader:
             for line, fields, problem in records:
                 if problem is None and len(fields) != expected:
                     problem = f"malformed CSV row: {len(fields)} field(s), the header has {expected}"
+                elif problem is None and [f.strip() for f in fields] == self.columns:
+                    problem = "the header line again (several exports joined into one file?): not a record"
                 if problem is None:
                     cells = {name: fields[i] for name, i in positions.items()}
                 else:  # an error row still carries what could be read (its id, above all)
@@ -352,6 +362,8 @@ def _json_record(data: bytes, wanted: list[str], text_columns: list[str]) -> tup
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         return {}, f"invalid JSON ({exc.msg} at column {exc.colno})"
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits (Python's int limit)
+        return {}, f"invalid JSON ({json_value_problem(exc)})"
     except RecursionError:
         return {}, "invalid JSON: nested too deeply"
     if not isinstance(record, dict):
@@ -362,12 +374,25 @@ def _json_record(data: bytes, wanted: list[str], text_columns: list[str]) -> tup
 
 
 def _cell(value: Any) -> str:
+    """A carried value (id or kept column) as text that any output format can hold: a lone
+    surrogate (an emoji cut in half by an exporter) becomes U+FFFD, a Parquet struct or list
+    holding timestamps or bytes becomes JSON with those as text."""
     if value is None or (isinstance(value, float) and value != value):  # None or NaN
         return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (dict, list, tuple)):
+        text = json.dumps(value, ensure_ascii=False, default=_json_default)
+    elif isinstance(value, bytes):
+        text = value.decode("utf-8", errors="replace")
+    else:
+        text = value if isinstance(value, str) else str(value)
+    return without_surrogates(text)
+
+
+def _json_default(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
-    return value if isinstance(value, str) else str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 

@@ -37,6 +37,11 @@ from csvnlp.levels import LEVEL_KEYS
 from csvnlp.persistence import sha256_of
 from csvnlp.tables import OUTPUT_COLUMNS, Chunk, TableReader, TableWriter, table_format
 
+# Each part's record numbers and input lines travel in columns no input column can be named
+# (a NUL cannot be in a CSV header, a command-line argument or a --keep-columns value), so a
+# table's own "_row" or "_line" column is carried like any other (issue 19, item 13).
+ROW_COLUMN, LINE_COLUMN = "\x00row", "\x00line"
+
 # ============================================================================ options and results
 
 
@@ -132,8 +137,8 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
         out["error"][i] = ""
     for name, values in chunk.kept.items():
         out[name] = list(values)
-    out["_row"] = list(range(chunk.first_row, chunk.first_row + n))
-    out["_line"] = list(chunk.lines) if chunk.lines else list(out["_row"])
+    out[ROW_COLUMN] = list(range(chunk.first_row, chunk.first_row + n))
+    out[LINE_COLUMN] = list(chunk.lines) if chunk.lines else list(out[ROW_COLUMN])
     return out
 
 
@@ -196,7 +201,7 @@ class PartStore:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        rows = columns["_row"]
+        rows = columns[ROW_COLUMN]
         if len(rows) != span.rows or (rows and (rows[0], rows[-1]) != (span.first_row, span.first_row + span.rows - 1)):
             # a worker answered for other rows than the chunk's: never write it under this name
             raise RuntimeError(f"chunk {span.index}: the result holds rows {rows[:1]}..{rows[-1:]}, expected {span.first_row}+{span.rows}")
@@ -222,7 +227,7 @@ def _arrow_type(name: str, values: list[Any]) -> Any:
 
     if name.startswith("p_"):
         return pa.float64()
-    if name in ("_row", "_line"):
+    if name in (ROW_COLUMN, LINE_COLUMN):
         return pa.int64()
     return pa.string()
 
@@ -288,11 +293,11 @@ def write_output(store: PartStore, spans: Sequence[ChunkSpan], output: Path, err
         with tmp_err.open("w", encoding="utf-8") as errors:
             for span in spans:
                 table = pq.read_table(store.path(span.index))
-                rows = table.column("_row").to_pylist()
-                lines = table.column("_line").to_pylist()
+                rows = table.column(ROW_COLUMN).to_pylist()
+                lines = table.column(LINE_COLUMN).to_pylist()
                 if rows != list(range(span.first_row, span.first_row + span.rows)):
                     raise IncompleteRunError(f"cannot assemble {output}: the part for chunk {span.index} holds other rows; rerun with --resume")
-                table = table.drop(["_row", "_line"])
+                table = table.drop([ROW_COLUMN, LINE_COLUMN])
                 columns = table.to_pydict()
                 for i, status in enumerate(columns["status"]):
                     summary.rows += 1
@@ -526,6 +531,6 @@ def _output_meta(keep_columns: Sequence[str]) -> Any:
 
     columns = {name: pd.Series(dtype="float64" if name.startswith("p_") else "object") for name in OUTPUT_COLUMNS}
     columns.update({name: pd.Series(dtype="object") for name in keep_columns})
-    columns["_row"] = pd.Series(dtype="int64")
-    columns["_line"] = pd.Series(dtype="int64")
+    columns[ROW_COLUMN] = pd.Series(dtype="int64")
+    columns[LINE_COLUMN] = pd.Series(dtype="int64")
     return pd.DataFrame(columns)
