@@ -258,7 +258,7 @@ def test_tagging_regression_issue12_assembly_refuses_a_missing_part(tmp_path, co
     out, parts = _interrupted_run(tmp_path, cordis_csv, "o.csv", monkeypatch)
     manifest = json.loads((parts / "manifest.json").read_text())
     store = PartStore(out, manifest, resume=True)
-    spans = [ChunkSpan(i, 1 + 7 * i, min(7, 29 - 7 * i)) for i in range(5)]
+    spans = [ChunkSpan(i, 1 + 7 * i, min(7, 29 - 7 * i), store.ledger[i]["input_sha256"]) for i in range(5)]
     summary = TagSummary("in", str(out), "err")
     summary.records = 32
     # a chunk read from the input that has no part (the old code joined whatever parts existed)

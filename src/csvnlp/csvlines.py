@@ -205,15 +205,26 @@ class _CsvFeed:
         return text
 
 
-def csv_records(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
+def csv_records(stream: Any, sep: str, digest: Any = None) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """(line, fields, problem) for every record of a CSV stream, the header included.
 
     Never raises on malformed content: an unterminated quote, a record over the size limit or
     a field the csv module rejects gives ``(line, leading_fields, reason)``, where
     ``leading_fields`` are the fields complete on the record's first line (so the error row
     can still carry the record's id), and reading goes on from the line after that record's
-    first line, so later records are still read."""
+    first line, so later records are still read. ``digest`` (a hashlib object), when given,
+    is fed each record's bytes as it is read (what ``--resume`` checks the input against)."""
     lines = Lines(stream)
+    for item in _csv_records(lines, sep):
+        if digest is not None:
+            for _, data in lines.record:
+                digest.update(data)
+            if lines.partial is not None:
+                digest.update(lines.partial[1])
+        yield item
+
+
+def _csv_records(lines: Lines, sep: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
     feed = _CsvFeed(lines)
     # strict: a quote closed and followed by anything but a delimiter ("a"b) is an error, not
     # glued on; that is how a stray quote that swallowed later records is caught mid-file

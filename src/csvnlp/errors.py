@@ -73,3 +73,23 @@ class EncryptedDocumentError(InputError):
     """A PDF or Word file that needs a password to open."""
 
     exit_status = ExitStatus.ENCRYPTED
+
+
+# ---- output and run environment (issue 19) --------------------------------------------------
+
+
+class OutputError(CsvnlpError):
+    """An --out that cannot be written: a read-only folder, a file where a folder should be,
+    a name too long for the file system."""
+
+    exit_status = ExitStatus.BAD_INPUT
+
+
+class OutputBusyError(OutputExistsError):
+    """Another run is writing the same output right now."""
+
+
+class SchedulerError(CsvnlpError):
+    """A --scheduler address that is malformed or where no Dask scheduler answers."""
+
+    exit_status = ExitStatus.USAGE

@@ -15,6 +15,7 @@ parsing live in ``csvlines``, the writing in ``table_output``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,8 @@ class Chunk:
     kept: dict[str, list[Any]]
     position: int  # bytes (csv/jsonl) or rows (parquet) read so far, for progress
     lines: list[int] = field(default_factory=list)  # physical line of each record
+    # sha256 of the input read up to the end of this chunk, for --resume ("" for a folder)
+    input_sha256: str = ""
 
 
 
@@ -88,6 +91,7 @@ class TableReader:
         kind = non_regular_file(path)
         if kind:  # a pipe would be read twice (header, then rows) and could never be resumed
             raise InputError(f"{path} is {kind}, not a file; csvnlp reads a table twice and resumes from it, so save it to a file first")
+        self.digest = hashlib.sha256()  # of every record's bytes as they are read (issue 19: resume checks it)
         self.sep: str | None = options.sep
         self.sep_reason = "given with --sep"
         self.empty = False
@@ -254,6 +258,11 @@ class TableReader:
             yield self._chunk(index, first_row, batch, position)
 
     def _chunk(self, index: int, first_row: int, batch: list[Record], position: int) -> Chunk:
+        chunk = self._chunk_of(index, first_row, batch, position)
+        chunk.input_sha256 = self.digest.hexdigest()
+        return chunk
+
+    def _chunk_of(self, index: int, first_row: int, batch: list[Record], position: int) -> Chunk:
         texts: list[Any] = []
         problems: list[str | None] = []
         for record in batch:
@@ -294,7 +303,7 @@ class TableReader:
         expected = len(self.columns)
         positions = {name: self.columns.index(name) for name in self.wanted}
         try:
-            records = csv_records(stream, self.sep)
+            records = csv_records(stream, self.sep, self.digest)
             next(records)  # the header, checked in __init__
             for line, fields, problem in records:
                 if problem is None and len(fields) != expected:
@@ -321,6 +330,7 @@ class TableReader:
                     taken = lines.take()
                 except TooLong:
                     start = lines.start_line()
+                    self.digest.update(lines.partial[1] if lines.partial else b"")
                     lines.resynchronise()
                     yield Record(start, {}, f"line longer than {MAX_RECORD_BYTES:,} bytes"), raw.tell()
                     continue
@@ -329,6 +339,7 @@ class TableReader:
                 if taken is None:
                     return
                 number, data = taken
+                self.digest.update(data)
                 if not data.strip():
                     continue
                 yield Record(number, *_json_record(data, self.wanted, self.options.text_columns)), raw.tell()
@@ -345,7 +356,9 @@ class TableReader:
                 columns = {name: batch.column(name).to_pylist() for name in self.wanted}
                 for i in range(batch.num_rows):
                     done += 1
-                    yield Record(done, {name: values[i] for name, values in columns.items()}), done
+                    cells = {name: values[i] for name, values in columns.items()}
+                    self.digest.update(repr(cells).encode("utf-8", errors="surrogatepass"))
+                    yield Record(done, cells), done
         except InputError:
             raise
         except Exception as exc:
