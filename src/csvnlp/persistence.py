@@ -292,10 +292,10 @@ def load_bundle(directory: Path | None = None) -> ModelBundle:
     return ModelBundle(level_model=level_model, entity_pipeline=entity_pipeline, meta=meta, path=directory)
 
 
-def refresh_model_card(bundle: ModelBundle, evaluation: dict[str, Any]) -> Path:
-    """Rewrite the model's README.md from its meta and an evaluation's metrics."""
+def refresh_model_card(bundle: ModelBundle, evaluation: Any) -> Path:
+    """Rewrite the model's README.md from its meta and an evaluation (``csvnlp.evaluation.Evaluation``)."""
     from csvnlp.corpus import write_text_atomically
-    from csvnlp.reporting import render_model_card
+    from csvnlp.model_card import render_model_card
 
     assert bundle.path is not None
     path = bundle.path / CARD_FILE
