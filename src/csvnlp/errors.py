@@ -32,11 +32,11 @@ EXIT_STATUS_MEANING: dict[ExitStatus, str] = {
     ExitStatus.OK: "ok",
     ExitStatus.ERROR: "unexpected error",
     ExitStatus.USAGE: "usage",
-    ExitStatus.BAD_INPUT: "bad input (empty, binary, undecodable, unreadable, malformed)",
+    ExitStatus.BAD_INPUT: "bad input (empty, binary, undecodable, unreadable, malformed, over a size bound; or an --out that cannot be written)",
     ExitStatus.BAD_MODEL: "bad model (missing, corrupt, old pickle format, holds a pickle)",
     ExitStatus.INVALID_CORPUS: "invalid corpus",
-    ExitStatus.EXISTS: "output exists (pass --force)",
-    ExitStatus.INCOMPLETE: "a tagging run is incomplete (a part is missing or corrupt: rerun with --resume)",
+    ExitStatus.EXISTS: "output exists (pass --force) or another run is writing it",
+    ExitStatus.INCOMPLETE: "a tagging run is incomplete (a part is missing or corrupt, a worker died, the disk is full: rerun with --resume)",
     ExitStatus.NO_TEXT_LAYER: "a PDF with no text layer (a scan: run OCR first)",
     ExitStatus.ENCRYPTED: "a password-protected PDF or Word file",
     ExitStatus.INTERRUPTED: "interrupted",
@@ -117,7 +117,7 @@ class OutputBusyError(OutputExistsError):
     """Another run is writing the same output right now."""
 
 
-class SchedulerError(CsvnlpError):
+class SchedulerError(UsageError):
     """A --scheduler address that is malformed or where no Dask scheduler answers."""
 
     exit_status = ExitStatus.USAGE
