@@ -15,15 +15,13 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from csvnlp.errors import IncompleteRunError, InputError
 from csvnlp.journal import Journal, read_entries
 from csvnlp.persistence import sha256_of
 from csvnlp.tables import OUTPUT_COLUMNS, Chunk, TableWriter, table_format
 
-if TYPE_CHECKING:
-    from csvnlp.tagging import TagOptions, TagSummary
 
 # Each part's record numbers and input lines travel in columns no input column can be named
 # (a NUL cannot be in a CSV header, a command-line argument or a --keep-columns value), so a
@@ -151,7 +149,7 @@ def model_fingerprint(model_dir: Path) -> dict[str, str]:
     }
 
 
-def _manifest(input_path: Path, options: TagOptions, model_dir: Path, sep: str | None) -> dict[str, Any]:
+def _manifest(input_path: Path, options: Any, model_dir: Path, sep: str | None) -> dict[str, Any]:
     from csvnlp import __version__
 
     stat = input_path.stat()
@@ -171,7 +169,7 @@ def _manifest(input_path: Path, options: TagOptions, model_dir: Path, sep: str |
 
 
 def write_output(store: PartStore, spans: Sequence[ChunkSpan], output: Path, errors_file: Path,
-                 summary: TagSummary, keep_columns: Sequence[str]) -> None:
+                 summary: Any, keep_columns: Sequence[str]) -> None:
     """Check that every chunk has a verified part, then join the parts, in order, into OUTPUT
     and OUTPUT.errors.jsonl (each via a temporary file; OUTPUT is renamed last)."""
     import pyarrow.parquet as pq

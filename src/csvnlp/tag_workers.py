@@ -11,7 +11,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from csvnlp.errors import IncompleteRunError, InputError, SchedulerError
 from csvnlp.inputs import text_problem
@@ -20,8 +20,6 @@ from csvnlp.tag_parts import LINE_COLUMN, ROW_COLUMN, ChunkSpan, PartStore
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
-if TYPE_CHECKING:
-    from csvnlp.tagging import TagOptions
 
 @lru_cache(maxsize=4)
 def cached_bundle(model_dir: str) -> Any:
@@ -71,7 +69,7 @@ def _distinct(entities: list[dict[str, Any]], label: str) -> str:
 
 
 
-def _run_pool(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore, options: TagOptions, model_dir: Path,
+def _run_pool(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore, options: Any, model_dir: Path,
               progress: Callable[[Chunk], None]) -> None:
     """Worker processes each load the model once; at most 2 chunks per worker are in flight."""
     import multiprocessing
@@ -136,7 +134,7 @@ def _finish(item: tuple[Chunk, ChunkSpan, Future[Any] | None], store: PartStore,
     progress(chunk)
 
 
-def _run_dask(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore, options: TagOptions, model_dir: Path,
+def _run_dask(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore, options: Any, model_dir: Path,
               progress: Callable[[Chunk], None]) -> None:
     """Tag the table as ``dask.dataframe`` partitions on a Dask cluster (a LocalCluster unless
     --scheduler names one).
