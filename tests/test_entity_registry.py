@@ -276,3 +276,44 @@ def test_registry_names_are_found_in_fixed_real_rows(shipped_bundle, name):
         for match in re.finditer(EXPECTED[name], text):
             covering = [e for e in found if e["label"] == "PROGRAMME" and e["start"] <= match.start() and match.end() <= e["end"]]
             assert covering and all(e["id"] for e in covering), (key, match.group())
+
+
+# ---------------------------------------------------------------------------- the command line
+
+
+def test_tag_writes_programme_ids_and_takes_a_gazetteer(tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from csvnlp.cli import app
+
+    source = tmp_path / "in.csv"
+    source.write_text("id,text\n1,Funded by Horizon 2020 (H2020) under topic SC5-10-2016 and the ERDF.\n"
+                      "2,Technopole Kent runs vouchers with the European Regional Development Fund.\n3,\n", encoding="utf-8")
+    gazetteer = tmp_path / "mine.csv"
+    gazetteer.write_text("name,label,id\nTechnopole Kent,CLUSTER,kent-1\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(app, ["tag", str(source), "--out", str(out), "-t", "text", "--id-column", "id", "--gazetteer", str(gazetteer), "--quiet"])
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert rows["1"]["programme_ids"] == "h2020;erdf" and rows["2"]["programme_ids"] == "erdf"
+    assert rows["2"]["clusters"] == "Technopole Kent" and rows["3"]["programme_ids"] == ""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,label\nX,COMPANY\n", encoding="utf-8")
+    refused = CliRunner().invoke(app, ["tag", str(source), "--out", str(tmp_path / "o2.csv"), "-t", "text", "--gazetteer", str(bad)])
+    assert refused.exit_code != 0 and "COMPANY" in refused.output and not (tmp_path / "o2.csv").exists()
+
+
+def test_classify_json_shows_each_programme_id(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from csvnlp.cli import app
+
+    result = CliRunner().invoke(app, ["classify", "Supported by the LIFE programme and the Big Lottery Fund's Building Better Opportunities.", "--json"])
+    assert result.exit_code == 0, result.output
+    found = {(e["text"], e["id"]) for e in json.loads(result.output)["entities"]}
+    assert {("Big Lottery Fund", "uk-big-lottery-fund"), ("Building Better Opportunities", "uk-bbo")} <= found
+    assert any(text.startswith("LIFE") and id_ == "life" for text, id_ in found)
