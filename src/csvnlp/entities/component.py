@@ -152,7 +152,8 @@ class NameFinder:
             spans.append(Span(doc, start, end, label=label, kb_id=kind))
         for start, end, label in shape_matches(text, self.disabled_rules if disabled is None else disabled):
             span = doc.char_span(start, end, label=label, alignment_mode="contract")
-            if span is not None and len(span):
+            # a shape cut by a token boundary to a dash-edged piece ("-EuropePMC-SUP-2013") is no name
+            if span is not None and len(span) and not span.text.startswith("-") and not span.text.endswith("-"):
                 spans.append(span)
         known = {s.text for s in spans if s.label_ == "PROGRAMME"}
         for span in list(spans):
@@ -267,7 +268,7 @@ def blank_pipeline() -> Language:
     # training split end right before such a glued sentence ("LIFE programme.Proj",
     # "EU Cancer Mission.The", "Euratom Programme.The", ...).
     infixes = list(nlp.Defaults.infixes) + [
-        r"(?<=[A-Za-z])\((?=[A-Za-z])", r"[\[\]]", r"(?<=[0-9A-Za-z)\]])\.(?=[A-Z][a-z])", r"(?<=[0-9A-Za-z])[)\]](?=\.[A-Z][a-z])", r"â€.?", r"(?<=[0-9])\.(?=[\[(])", r"[\x80-\x9f]",
+        r"(?<=[A-Za-z])\((?=[A-Za-z])", r"(?<=[\"'])\((?=[A-Z])", r"[\[\]]", r"(?<=[0-9A-Za-z)\]])\.(?=[A-Z][a-z])", r"(?<=[0-9A-Za-z])[)\]](?=\.[A-Z][a-z])", r"â€.?", r"(?<=[0-9])\.(?=[\[(])", r"[\x80-\x9f]",
     ]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     # A call identifier ends at its last letter or digit: a trailing dash ("...-01-02-") or a
