@@ -141,10 +141,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def load_registry(path: Path = REGISTRY_FILE, call_prefixes: Path = CALL_PREFIX_FILE) -> Registry:
-    """The shipped programme registry (an empty one when the corpus is not beside the package:
-    a saved model carries its own copy)."""
+    """The programme registry of the repository's corpus; where csvnlp is installed without its
+    repository (a wheel), the copy inside the packaged model; else an empty one."""
     if not path.is_file():
-        return Registry()
+        packaged = Path(__file__).resolve().parents[1] / "model_data" / "csvnlp-base" / "entities" / "csvnlp_names" / "registry.json"
+        return Registry.from_data(json.loads(packaged.read_text(encoding="utf-8"))) if packaged.is_file() else Registry()
     return Registry.from_records(read_jsonl(path), read_jsonl(call_prefixes) if call_prefixes.is_file() else [])
 
 
