@@ -2,10 +2,13 @@
 
     git worktree add --detach ../base <commit>       # the code and shipped model to compare with
     python benchmarks/make_input.py 100000 benchmarks/work/rows-100000.csv
-    python benchmarks/entity_tag_throughput.py --base ../base --rows 100000 --repeats 2
+    python benchmarks/entity_tag_throughput.py --base ../base --base-python OTHER_VENV/bin/python --rows 100000 --repeats 2
 
 Runs `python -m csvnlp.cli tag INPUT -t text --jobs 1` (entities on) with each checkout's own
-code (``PYTHONPATH=<checkout>/src``) and its own shipped model, alternating base and this
+code (``PYTHONPATH=<checkout>/src``) and its own shipped model (the base in a Python environment
+where this csvnlp is not installed, ``--base-python``: spaCy loads every installed
+``spacy_factories`` entry point when it builds a pipeline, and this checkout's names a module
+the base's code does not have), alternating base and this
 checkout ``--repeats`` times so both see the same machine load, and reports the best wall time
 of each (rows/s, including start-up) and their ratio. Issue 17's target: this checkout within
 10% of the base. Results go to benchmarks/results/entity_throughput.json and .md.
@@ -26,9 +29,9 @@ WORK = ROOT / "benchmarks" / "work"
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def run(checkout: Path, source: Path, out: Path) -> float:
+def run(checkout: Path, source: Path, out: Path, python: str) -> float:
     env = {**os.environ, "PYTHONPATH": str(checkout / "src")}
-    command = [sys.executable, "-m", "csvnlp.cli", "tag", str(source), "--out", str(out), "-t", "text", "--id-column", "id",
+    command = [python, "-m", "csvnlp.cli", "tag", str(source), "--out", str(out), "-t", "text", "--id-column", "id",
                "--model", str(checkout / "models" / "csvnlp-base"), "--jobs", "1", "--quiet", "--force"]
     start = time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -38,6 +41,7 @@ def run(checkout: Path, source: Path, out: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", type=Path, required=True)
+    parser.add_argument("--base-python", default=sys.executable)
     parser.add_argument("--rows", type=int, default=100000)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
@@ -46,8 +50,8 @@ def main() -> None:
         sys.exit(f"no input {source}: run python benchmarks/make_input.py {args.rows} {source}")
     times: dict[str, list[float]] = {"base": [], "this": []}
     for _ in range(args.repeats):
-        for name, checkout in (("base", args.base.resolve()), ("this", ROOT)):
-            times[name].append(run(checkout, source, WORK / f"entity-throughput-{name}.csv"))
+        for name, checkout, python in (("base", args.base.resolve(), args.base_python), ("this", ROOT, sys.executable)):
+            times[name].append(run(checkout, source, WORK / f"entity-throughput-{name}.csv", python))
             print(f"{name}: {times[name][-1]:.1f} s", file=sys.stderr)
     commit = lambda path: subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=path, capture_output=True, text=True).stdout.strip()  # noqa: E731
     best = {name: min(values) for name, values in times.items()}
