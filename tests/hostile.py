@@ -117,6 +117,7 @@ def jsonl_of(records: list[tuple[str, str]]) -> bytes:
 class Outcome:
     exit_code: int
     records: int | None = None  # tag: records read (None when the run failed)
+    unsupported: int = 0  # tag: rows with status=unsupported_language (the language gate at work)
     message: str = ""
     stdout: str = ""
 
@@ -163,6 +164,7 @@ def run_tag(work: Path, data: bytes, name: str = "in.csv", expected_ids: list[st
     if expected_ids is not None:
         assert [row["id"] for row in rows] == expected_ids, "records lost, invented or reordered"
     outcome.records = len(rows)
+    outcome.unsupported = summary["unsupported_language"]
     return outcome
 
 

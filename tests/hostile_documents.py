@@ -15,9 +15,9 @@ import zlib
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
-def raw_pdf(pages: list[bytes], compress: bool = True, extra_streams: list[bytes] = ()) -> bytes:
-    """A PDF with one page per content stream (already compressed if ``compress`` is a
-    zlib.compressobj result; pass raw operators with compress=True to deflate them here)."""
+def raw_pdf(pages: list[bytes], compress: bool = True, extra_streams: list[bytes] = (), filter_name: bytes = b"FlateDecode") -> bytes:
+    """A PDF with one page per content stream: raw operators deflated here (``compress``), or
+    streams already encoded with ``filter_name`` (compress=False)."""
     objects: list[bytes] = []
 
     def add(body: bytes) -> int:
@@ -30,7 +30,7 @@ def raw_pdf(pages: list[bytes], compress: bool = True, extra_streams: list[bytes
     kids = []
     for content in pages:
         data = zlib.compress(content) if compress else content
-        stream = add(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream")
+        stream = add(b"<< /Length %d /Filter /%s >>\nstream\n" % (len(data), filter_name) + data + b"\nendstream")
         kids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 %d 0 R >> >> "
                         b"/Contents %d 0 R >>" % (pages_id, font, stream)))
     for data in extra_streams:

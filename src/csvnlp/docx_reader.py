@@ -28,7 +28,7 @@ from csvnlp.headings import SECTION_NAME
 
 MAX_DOCX_XML_BYTES = 64 * 1024 * 1024  # word/document.xml, uncompressed (a 150-page proposal: ~5 MB)
 MAX_PARAGRAPHS = 100_000  # body paragraphs, empty ones included (a 150-page proposal: ~5,000)
-MAX_DOCX_CHARS = 2_000_000  # 4x the longest document text csvnlp classifies
+MAX_DOCX_CHARS = 1_000_000  # 2x the longest document text csvnlp classifies
 MAX_STYLES_BYTES = 16 * 1024 * 1024
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -15,7 +15,7 @@ pdfminer.six's layout analysis gives text boxes and lines; then:
 Bounds, so that no PDF of at most 20 MiB costs more than about a gigabyte or a minute: the
 streams pdfminer decompresses may expand to ``MAX_PDF_DECODED_BYTES`` in all (a decompression
 bomb stops there), a page may hold ``MAX_ITEMS_PER_PAGE`` characters and drawn objects, the
-document ``MAX_PDF_CHARS`` characters; past any of them the PDF is refused with an
+document ``MAX_PDF_PAGES`` pages and ``MAX_PDF_CHARS`` characters; past any of them the PDF is refused with an
 ``InputError`` saying which. pdfminer's hierarchical grouping of text boxes (``boxes_flow``),
 quadratic in the boxes of a page, is switched off: csvnlp orders the boxes itself.
 A PDF whose fonts map glyphs to no characters (pdfminer writes ``(cid:NN)``) has no usable
@@ -39,7 +39,8 @@ from csvnlp.headings import SECTION_NAME
 
 MAX_PDF_DECODED_BYTES = 128 * 1024 * 1024  # all streams of one PDF, decompressed
 MAX_ITEMS_PER_PAGE = 30_000  # characters, images and drawn paths on one page (a dense page: ~6,000)
-MAX_PDF_CHARS = 2_000_000  # characters in all pages (4x the longest document text csvnlp classifies)
+MAX_PDF_CHARS = 1_000_000  # characters in all pages (2x the longest document text csvnlp classifies)
+MAX_PDF_PAGES = 1_000  # a long proposal has 150; pdfminer spends ~10-50 ms on a page
 MARGIN = 0.08  # top/bottom share of the page height where running headers and footers live
 PAGE_NUMBER = re.compile(r"^(page|p\.|seite|pagina|strona)?\s*[-–]?\s*(\d{1,4}|[ivxlc]{1,7})\s*([-–]|(/|of|von|de|z)\s*\d{1,4})?\s*$", re.I)
 CID = re.compile(r"\(cid:\d+\)")
@@ -204,7 +205,9 @@ def _layout_pages(data: bytes) -> Iterator[Any]:
     resources = PDFResourceManager(caching=True)
     device = _aggregator(resources, LAParams(boxes_flow=None))
     interpreter = PDFPageInterpreter(resources, device)
-    for page in PDFPage.get_pages(io.BytesIO(data)):
+    for number, page in enumerate(PDFPage.get_pages(io.BytesIO(data)), start=1):
+        if number > MAX_PDF_PAGES:
+            raise _Bound(f"it has more than {MAX_PDF_PAGES:,} pages")
         interpreter.process_page(page)
         yield device.get_result()
 

@@ -94,8 +94,18 @@ def _run_pool(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore,
 
 
 def start_worker(model_dir: str, parent: int) -> None:
-    """Pool initializer: tie the worker's life to the parent's, then load the model once."""
+    """Pool initializer: tie the worker's life to the parent's, drop the parent's output lock
+    (closing a copy never releases it; holding one would keep it past the parent), then load
+    the model once."""
+    from csvnlp.tag_parts import HELD_LOCK_FDS
+
     die_with_parent(parent)
+    for fd in list(HELD_LOCK_FDS):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    HELD_LOCK_FDS.clear()
     cached_bundle(model_dir)
 
 
