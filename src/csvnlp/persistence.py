@@ -197,7 +197,10 @@ def read_meta(directory: Path) -> dict[str, Any]:
 # 18): a file is loaded only if it *is* what its name declares, so a pickle of any protocol,
 # a zlib-compressed joblib file or anything else under any name is refused before loading.
 DECLARED_FORMATS = {".npz": "npz", ".json": "json", ".jsonl": "jsonl", ".md": "text", ".cfg": "json", ".bin": "msgpack"}
-DECLARED_BY_NAME = {"model": "msgpack", "moves": "msgpack", "key2row": "msgpack", "vectors": "npy", "cfg": "json"}  # spaCy's files
+DECLARED_BY_NAME = {"model": "msgpack", "moves": "msgpack", "key2row": "msgpack", "vectors": "npy", "cfg": "json",  # spaCy's files
+                    "tokenizer": "msgpack"}
+# issue 17: the entity pipeline saved by Language.to_disk holds spaCy's INI config
+DECLARED_BY_FULL_NAME = {"config.cfg": "ini"}
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -205,6 +208,8 @@ def declared_format(relative: Path) -> str | None:
     """The format a model file's name declares, or None for a name no csvnlp model uses."""
     if relative.suffix.lower() in PICKLE_SUFFIXES:
         return None
+    if relative.name in DECLARED_BY_FULL_NAME:
+        return DECLARED_BY_FULL_NAME[relative.name]
     return DECLARED_FORMATS.get(relative.suffix.lower()) or (DECLARED_BY_NAME.get(relative.name) if not relative.suffix else None)
 
 
@@ -234,6 +239,10 @@ def format_problem(path: Path, declared: str) -> str | None:
                     json.loads(line)
         elif declared == "text":
             data.decode("utf-8")
+        elif declared == "ini":  # spaCy's config: parsed as data (interpolated, never resolved into objects)
+            from thinc.api import Config
+
+            Config().from_str(data.decode("utf-8"))
         elif declared == "msgpack":
             import srsly
 
