@@ -25,6 +25,7 @@ class Entity(BaseModel):
     label: Literal["CLUSTER", "PROGRAMME"]
     start: int = Field(description="Character offset of the name in the classified text.")
     end: int
+    id: Optional[str] = Field(None, description="The name's canonical id (a programme's from csvnlp's registry, e.g. h2020), null when unknown.")
 
 
 class Term(BaseModel):
