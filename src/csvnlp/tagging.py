@@ -114,7 +114,7 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
     reasons = [problems[i] or (None if documents[i] else text_problem(texts[i])) for i in range(n)]
     good = [i for i in range(n) if reasons[i] is None]
     # issue 13: texts in a language the model cannot read get status=unsupported_language, no level
-    results = classify_in_supported_languages(bundle, [texts[i] for i in good], entities=entities) if good else []
+    results = classify_in_supported_languages(bundle, [texts[i] for i in good], entities=entities, evidence=False) if good else []
     out: dict[str, list[Any]] = {name: [None] * n for name in OUTPUT_COLUMNS}
     out["id"] = list(chunk.ids)
     for i in range(n):
