@@ -154,7 +154,7 @@ def read_meta(directory: Path) -> dict[str, Any]:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelError(f"{directory} is not a csvnlp model (no {META_FILE}); {RETRAIN_HINT}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, a 5,000-digit number (issue 19)
         raise ModelError(f"{meta_path} is corrupt ({exc}); restore it from git or {RETRAIN_HINT}") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("files"), dict):
         raise ModelError(f"{meta_path} lacks the file checksums a csvnlp model records; {RETRAIN_HINT}")
