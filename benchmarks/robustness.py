@@ -200,28 +200,33 @@ def worst_inputs() -> list[dict]:
          raw_pdf([b"BT /F1 4 Tf 10 10 Td (" + b"x " * 14_500 + b") Tj ET"])),
         ("PDF: 160 pages of running text (~800,000 characters)", "long.pdf", raw_pdf([page] * 160)),
         ("PDF: 1,000 pages (the page bound) of 3 lines each", "pages.pdf", raw_pdf([text_ops([(40, 800, g), (40, 780, g), (40, 760, g)])] * 1000)),
+        ("PDF: 1,000 pages of 9 lines (~970,000 characters, under both bounds)", "full.pdf",
+         raw_pdf([text_ops([(40, 800 - 20 * i, g) for i in range(9)])] * 1000)),
+        ("PDF: 1,001 pages (one past the page bound)", "pages1001.pdf", raw_pdf([text_ops([(40, 800, g)])] * 1001)),
         ("DOCX: 300,000 empty paragraphs (66 kB zipped)", "empty.docx", docx_with_body("<w:p/>" * 300_000 + paragraph(g))),
         ("DOCX: 3,000,000 empty paragraphs", "empty3m.docx", docx_with_body("<w:p/>" * 3_000_000 + paragraph(g))),
-        ("DOCX: 99,000 paragraphs of text (~1M characters)", "long.docx", docx_with_body(paragraph(g[:95]) * 9_900 + "<w:p/>" * 89_000)),
+        ("DOCX: 99,000 paragraphs, 9,900 of them text (~960,000 characters)", "long.docx",
+         docx_with_body(paragraph(g[:95]) * 9_900 + "<w:p/>" * 89_000)),
+        ("DOCX: 4,900 paragraphs of text (~470,000 characters, classified)", "ok.docx", docx_with_body(paragraph(g[:95]) * 4_900)),
         ("text: 700,000 blank-line paragraphs (2.1 MB)", "blank.txt", b"x\n\n" * 700_000),
         ("text: 499,000 characters of running text", "long.txt", (g * 5000)[:499_000].encode()),
     ]
     rows = []
     for label, name, data in inputs:
         (work / name).write_bytes(data)
-        rows.append(_measure(label, name, len(data), [csvnlp, "classify", "--file", str(work / name), "--model", model, "--json"]))
+        rows.append(_measure(label, name, len(data), [csvnlp, "classify", "--file", str(work / name), "--model", model, "--json"], work))
     tables = {
         "CSV: 20 MiB, one well-formed quoted field of 5 MB among 15,000 records": ("field.csv", _table(15_000, 5_000_000, False)),
         "CSV: 20 MiB, a quote that never closes on line 2": ("stray.csv", _table(20_000, 0, True)),
         "CSV: one 20 MiB line without a newline": ("line.csv", b"id,text\n1," + b"x" * (20 * 2**20)),
-        "JSONL: 5,000-digit integers and lone surrogates on every other line (10,000 lines)": ("ints.jsonl", b"".join(
+        "JSONL: 5,000-digit integers and lone surrogates on every other line (7,000 lines)": ("ints.jsonl", b"".join(
             (b'{"id":"%d","text":"G","n":' % i + b"9" * 5000 + b"}\n") if i % 2 else
-            (b'{"id":"%d","text":"' % i + g.encode() + b' \\ud83d"}\n') for i in range(10_000))),
+            (b'{"id":"%d","text":"' % i + g.encode() + b' \\ud83d"}\n') for i in range(7_000))),
     }
     for label, (name, data) in tables.items():
         (work / name).write_bytes(data)
         rows.append(_measure(label, name, len(data), [csvnlp, "tag", str(work / name), "--out", str(work / f"{name}.out.csv"), "-t", "text",
-                                                      "--model", model, "--quiet", "--force"]))
+                                                      "--model", model, "--quiet", "--force"], work))
     shutil.rmtree(work, ignore_errors=True)
     return rows
 
@@ -249,7 +254,7 @@ def _table(records: int, big_field: int, stray_quote: bool) -> bytes:
     return buffer.getvalue().encode()[: 20 * 2**20]
 
 
-def _measure(label: str, name: str, size: int, command: list[str]) -> dict:
+def _measure(label: str, name: str, size: int, command: list[str], work: Path) -> dict:
     import os
     import subprocess
 
@@ -269,7 +274,7 @@ def _measure(label: str, name: str, size: int, command: list[str]) -> dict:
     stderr = process.stderr.read().decode("utf-8", errors="replace").strip().splitlines()
     code = os.waitstatus_to_exitcode(status)
     row = {"input": label, "bytes": size, "command": command[1], "exit": code, "seconds": round(seconds, 1),
-           "peak_mb": round(usage.ru_maxrss / 1024), "message": (stderr[0][:160] if stderr else "")}
+           "peak_mb": round(usage.ru_maxrss / 1024), "message": (stderr[0].replace(f"{work}/", "")[:160] if stderr else "")}
     print(f"worst: {label}: exit {code}, {row['seconds']} s, {row['peak_mb']} MB", flush=True)
     return row
 

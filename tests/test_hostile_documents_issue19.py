@@ -231,3 +231,10 @@ def test_folders_issue19_item2_a_file_named_in_latin1_gets_a_row(tmp_path, cli):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["b.txt", "caf\\xe9.txt"]
     assert all(r["status"] != "error" for r in rows)
+
+
+def test_classify_issue19_item2_an_argument_that_is_not_utf8_is_exit_3():
+    result = subprocess.run([CSVNLP.encode(), b"classify", b"Clusters \xff coach SMEs with vouchers", b"--json", b"--model",
+                             str(SHIPPED_MODEL).encode()], capture_output=True, timeout=120)
+    assert result.returncode == 3, result.stderr
+    assert b"not valid UTF-8" in result.stderr and b"Traceback" not in result.stderr

@@ -185,7 +185,7 @@ def test_persistence_issue19_item1_meta_json_with_a_huge_integer_is_a_bad_model(
     meta = (model / "meta.json").read_text()
     from csvnlp.persistence import FORMAT_VERSION
 
-    version = f'"format_version": {FORMAT_VERSION}'
+    version = f'"format_version": {FORMAT_VERSION}'  # issue 20: format 3; the huge number must go in whatever the version
     assert version in meta
     (model / "meta.json").write_text(meta.replace(version, version + ', "n": ' + "9" * 5000, 1))
     result = cli("classify", G, "--model", str(model))
