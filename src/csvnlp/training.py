@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 from csvnlp.corpus import REPORT_FILE, corpus_hash
 from csvnlp.entities import learned_patterns, train_entity_pipeline
 from csvnlp.errors import CorpusError, OutputExistsError
+from csvnlp.leave_source_out import source_family
 from csvnlp.levels import DEFINITIONS, LEVEL_KEYS
 from csvnlp.model import LevelModel, label_matrix
 from csvnlp.persistence import library_versions, read_meta, save_bundle
@@ -33,6 +34,31 @@ def prototypes_for(corpus_paths: Sequence[Path]) -> dict[str, list[str]]:
     return report_prototypes(directories[0] if directories else Path("corpus"))
 
 
+def selection_repeats(n_records: int) -> int:
+    """Repeats average out the luck of the fold assignment, which matters with 27 cases; with
+    thousands of texts one pass gives the same choice at a third of the cost."""
+    return 3 if n_records < 1000 else 1
+
+
+def fit_level_model(
+    texts: Sequence[str], labels: Any, families: Sequence[str], prototypes: dict[str, list[str]], seed: int = DEFAULT_SEED,
+    n_jobs: int | None = None, grid: Sequence[dict[str, Any]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> LevelModel:
+    """The training recipe of the level model: settings and thresholds chosen by CV on these
+    texts, then one fit. ``families`` (each text's source family) is what leave-one-source-out
+    evaluation groups by; the selection result is kept as ``selection_``."""
+    from csvnlp.selection import TRAINING_GRID, select_settings
+
+    texts = list(texts)
+    selection = select_settings(texts, labels, prototypes, grid=grid or TRAINING_GRID, repeats=selection_repeats(len(texts)),
+                                seed=seed, n_jobs=n_jobs, progress=progress)
+    model = LevelModel(prototypes, thresholds=[float(t) for t in selection.thresholds], random_state=seed,
+                       **selection.setting).fit(texts, labels)
+    model.selection_ = selection
+    return model
+
+
 def train_bundle(
     records: Sequence[dict[str, Any]],
     prototypes: dict[str, list[str]],
@@ -50,20 +76,16 @@ def train_bundle(
     ``gazetteer`` entries; ``recognizer=False`` keeps entities to rules and learned phrases."""
     from csvnlp.evaluation import keyword_rule
     from csvnlp.metrics import macro_f1
-    from csvnlp.selection import TRAINING_GRID, select_settings
 
     labels = label_matrix(records)
     for j, key in enumerate(LEVEL_KEYS):
         if labels[:, j].sum() < 2:
             raise CorpusError(f"the corpus has fewer than 2 cases of level {key!r}; annotate more before training")
     texts = [record["text"] for record in records]
-    # Repeats average out the luck of the fold assignment, which matters with 27 cases; with
-    # thousands of texts one pass gives the same choice at a third of the cost.
-    repeats = 3 if len(records) < 1000 else 1
-    selection = select_settings(texts, labels, prototypes, grid=grid or TRAINING_GRID, repeats=repeats, seed=seed,
-                                n_jobs=n_jobs, progress=progress)
-    level_model = LevelModel(prototypes, thresholds=[float(t) for t in selection.thresholds], random_state=seed,
-                             **selection.setting).fit(texts, labels)
+    level_model = fit_level_model(texts, labels, [source_family(r) for r in records], prototypes, seed, n_jobs,
+                                  grid=grid, progress=progress)
+    selection = level_model.selection_
+    repeats = selection_repeats(len(records))
     entity_training = list(records) + list(entity_records)
     if recognizer:
         entity_pipeline, entity_info = train_entity_pipeline(entity_training, seed=seed, gazetteer=gazetteer)
