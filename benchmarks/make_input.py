@@ -8,12 +8,13 @@ The table is written outside git (benchmarks/work/ is ignored); the data is neve
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
+DATA = Path(os.environ.get("CSVNLP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "external"))
 
 
 def real_texts() -> list[str]:

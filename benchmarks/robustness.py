@@ -203,8 +203,9 @@ def write_markdown(result: dict, command: str) -> str:
                   f"{r['csvnlp_reader_s']} s, pandas' C parser (used before, which let an unterminated quote swallow the rest "
                   f"of a file) {r['pandas_c_parser_s']} s: {extra:.1f} s more per {r['rows']:,} rows, against 21-37 s to tag "
                   f"them (benchmarks/results/tagging.md), i.e. {extra / 37:.0%}-{extra / 21:.0%} of a run.", ""]
-    lines += ["Exit codes: 0 ok; 3 bad input; 4 bad model; 5 invalid corpus; 6 output exists; 7 incomplete run "
-              "(see `csvnlp --help`). Every case is checked for a traceback (any exception other than the CLI's exit) and "
+    from csvnlp.errors import exit_codes_text
+
+    lines += [exit_codes_text() + " Every case is checked for a traceback (any exception other than the CLI's exit) and "
               "an undocumented exit code; one would falsify the property and be listed above with its input.", "",
               "Reproduce: `python benchmarks/robustness.py` (all), or `--parts kills|torn|fuzz|reader`; "
               "quick versions run in the test suite (`tests/test_fault_injection.py`, `tests/test_fuzz.py`, "

@@ -14,6 +14,7 @@ record or an output is missing. Stages run the same `csvnlp` commands a user wou
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import subprocess
@@ -22,17 +23,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE_FILE = ROOT / "pipeline" / "state.json"
-CODE = "src/csvnlp"
+PACKAGE = ROOT / "src" / "csvnlp"
 
+# Each stage's inputs: data files and folders, plus the code it runs. Code is given as the
+# module the stage enters by (its CLI command, or a script); every csvnlp module that one
+# imports, directly or inside a function, is an input too (``code_inputs``), so no module the
+# stage runs can change without the stage running again.
 STAGES = {
     "build-corpus": {
         "command": ["corpus", "build"],
         "inputs": [
             "corpus/source/clusters-and-shared-value-report.txt", "corpus/table1.csv",
             "corpus/entity_annotations.json", "corpus/real/records.jsonl", "corpus/real/entity_records.jsonl",
-            f"{CODE}/report_source.py",
-            f"{CODE}/corpus.py", f"{CODE}/real_records.py", f"{CODE}/levels.py",
         ],
+        "code": ["csvnlp.cli.corpus"],
         "outputs": ["corpus/cases.jsonl"],
     },
     "train": {
@@ -40,26 +44,77 @@ STAGES = {
         "inputs": [
             "corpus/cases.jsonl", "corpus/extra", "corpus/entities", "corpus/gazetteers",
             "corpus/source/clusters-and-shared-value-report.txt",
-            f"{CODE}/features.py", f"{CODE}/model.py", f"{CODE}/selection.py", f"{CODE}/training.py",
-            f"{CODE}/entities.py", f"{CODE}/recognizer.py", f"{CODE}/levels.py", f"{CODE}/persistence.py",
         ],
+        "code": ["csvnlp.cli.train"],
         "outputs": ["models/csvnlp-base/meta.json"],
     },
     "reference-outputs": {
         "script": "pipeline/reference_outputs.py",
         "inputs": ["models/csvnlp-base/meta.json", "pipeline/reference_outputs.py"],
+        "code": ["csvnlp.persistence"],
         "outputs": ["tests/data/reference_outputs.json"],
     },
     "evaluate": {
         "command": ["evaluate", "--model", "models/csvnlp-base", "--out", "reports/evaluation", "--force"],
         "inputs": [
-            "corpus/cases.jsonl", "corpus/extra", "corpus/external_test", "corpus/entity_test", "models/csvnlp-base/meta.json",
-            f"{CODE}/evaluation.py", f"{CODE}/external_evaluation.py", f"{CODE}/metrics.py", f"{CODE}/selection.py",
-            f"{CODE}/reporting.py", f"{CODE}/external_sets.py", f"{CODE}/language.py",
+            "corpus/cases.jsonl", "corpus/extra", "corpus/external_test", "corpus/entity_test",
+            "corpus/source/clusters-and-shared-value-report.txt", "models/csvnlp-base",
         ],
+        "code": ["csvnlp.cli.evaluate"],
         "outputs": ["reports/evaluation/metrics.json", "reports/evaluation/report.md", "reports/evaluation/report.html"],
     },
 }
+
+
+def module_path(name: str) -> Path | None:
+    """The source file of a csvnlp module (a package's ``__init__.py``), or None."""
+    parts = name.split(".")[1:]
+    folder = PACKAGE.joinpath(*parts)
+    for candidate in ([folder.with_suffix(".py")] if parts else []) + [folder / "__init__.py"]:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(tree: ast.AST, in_functions: bool) -> list[str]:
+    """csvnlp modules a module imports (with ``in_functions``, also inside its functions)."""
+    names: list[str] = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not in_functions:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("csvnlp"):
+            names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names if alias.name.startswith("csvnlp")]
+        pending.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def code_inputs(entry_modules: list[str]) -> list[str]:
+    """The csvnlp source files a stage runs, as paths from the repository root: its entry
+    modules and everything they import, transitively, imports inside functions included (any
+    function of a module the stage uses may run). A module that is only imported on the way
+    (a parent package, a sibling CLI command registered by ``csvnlp.cli``) counts with what it
+    imports at module level only, since none of its functions run."""
+    running: set[str] = set()
+    loaded: set[str] = set()
+    pending = [(name, True) for name in entry_modules]
+    while pending:
+        name, runs = pending.pop()
+        path = module_path(name)
+        if path is None or name in running or (name in loaded and not runs):
+            continue
+        (running if runs else loaded).add(name)
+        parts = name.split(".")
+        pending += [(".".join(parts[:i]), False) for i in range(1, len(parts))]  # parent packages are imported first
+        pending += [(module, runs) for module in _imports(ast.parse(path.read_text(encoding="utf-8")), in_functions=runs)]
+    return sorted(str(module_path(name).relative_to(ROOT)) for name in running | loaded)
+
+
+def stage_inputs(stage: dict) -> list[str]:
+    return list(stage["inputs"]) + code_inputs(stage["code"])
 
 
 def fingerprint(paths: list[str]) -> dict[str, str]:
@@ -88,7 +143,7 @@ def main() -> int:
     state = json.loads(STATE_FILE.read_text()) if STATE_FILE.exists() else {}
     for name in args.stages or list(STAGES):
         stage = STAGES[name]
-        inputs = fingerprint(stage["inputs"])
+        inputs = fingerprint(stage_inputs(stage))
         outputs_present = all((ROOT / out).exists() for out in stage["outputs"])
         if not args.force and outputs_present and state.get(name) == inputs:
             print(f"[{name}] up to date, skipped")
@@ -105,7 +160,7 @@ def main() -> int:
         if done.returncode != 0:
             print(f"[{name}] failed with exit status {done.returncode}", file=sys.stderr)
             return done.returncode
-        state[name] = fingerprint(stage["inputs"])
+        state[name] = fingerprint(stage_inputs(stage))
         STATE_FILE.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
     return 0
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT / "corpus"
 SHIPPED_MODEL = ROOT / "models" / "csvnlp-base"
-SHARED_DATA = ROOT.parent / "shared" / "data" / "external"
+# $CSVNLP_SHARED_DATA (as csvnlp.external_sets reads it) lets a git worktree use the shared data too
+SHARED_DATA = Path(os.environ.get("CSVNLP_SHARED_DATA", ROOT.parent / "shared" / "data" / "external"))
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from csvnlp.evaluation import evaluate_corpus, keyword_rule
+from csvnlp.baselines import keyword_rule
+from csvnlp.evaluation import evaluate_corpus
 from csvnlp.metrics import level_metrics
 
 from conftest import SHIPPED_MODEL

@@ -38,10 +38,11 @@ def test_readme_first_command_classifies_the_example_submission(cli):
 def test_readme_tag_example_runs_on_the_real_cordis_export(cli, tmp_path, monkeypatch):
     from conftest import shared_data
 
-    shared_data("cordis_fp7_sample_bowowzahoya", "fp7_test_projects.csv")
+    export = shared_data("cordis_fp7_sample_bowowzahoya", "fp7_test_projects.csv")
     command = next(c for c in readme_commands() if c.startswith("csvnlp tag ../shared"))
     monkeypatch.chdir(ROOT)
     args = shlex.split(command)[1:]
+    args[1] = str(export)  # the same file, wherever $CSVNLP_SHARED_DATA puts it (e.g. in a git worktree)
     args[args.index("--out") + 1] = str(tmp_path / "fp7-tagged.csv")
     result = cli(*args, "--quiet")
     assert result.exit_code == 0, result.stderr
@@ -80,3 +81,14 @@ def test_readme_folder_workflow_tags_a_folder_of_submissions(cli, tmp_path, monk
     (tmp_path / "proposal.pdf").write_bytes((folder / "round-1" / "a.pdf").read_bytes())
     result = cli(*shlex.split(pdf, comments=True)[1:], "--model", str(SHIPPED_MODEL))
     assert result.exit_code == 0 and json.loads(result.stdout)["document"]["kind"] == "pdf"
+
+
+def test_readme_and_help_give_the_one_exit_code_text(cli):
+    """issue 20: the exit statuses and their meanings are written once (errors.EXIT_STATUS_MEANING)."""
+    from csvnlp.errors import EXIT_STATUS_MEANING, ExitStatus, exit_codes_text
+
+    assert set(EXIT_STATUS_MEANING) == set(ExitStatus)
+    assert exit_codes_text() in (ROOT / "README.md").read_text(encoding="utf-8")
+    help_text = " ".join(cli("--help").stdout.split())
+    for status, meaning in EXIT_STATUS_MEANING.items():
+        assert f"{int(status)} {meaning}" in help_text

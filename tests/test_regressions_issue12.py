@@ -204,7 +204,7 @@ def test_corpus_regression_issue12_import_of_a_decisions_log_skips_its_torn_last
     import shutil
 
     from conftest import CORPUS_DIR
-    from csvnlp.corpus import import_file
+    from csvnlp.corpus_import import import_file
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from csvnlp.corpus import resolve_decisions
+from csvnlp.corpus_import import resolve_decisions
 from csvnlp.errors import InputError, OutputExistsError
 from csvnlp.journal import Journal, read_entries
 from csvnlp.levels import LEVEL_KEYS
@@ -116,6 +116,26 @@ def write_annotation_file(items: Sequence[dict[str, Any]], path: Path) -> None:
     write_text_atomically(path, dump_jsonl(items))
 
 
+def suggest_to_file(
+    input_path: Path, out: Path, text_columns: Sequence[str], id_column: str | None, n: int,
+    model: Path | None, corpus: Sequence[Path], sep: str | None = None, force: bool = False,
+) -> list[dict[str, Any]]:
+    """``suggest`` over a table, written to ``out`` as an annotation file; returns the items.
+    Refuses an existing ``out`` (or one whose decisions were started) before any work."""
+    from csvnlp.corpus import load_corpus
+    from csvnlp.persistence import load_bundle
+    from csvnlp.tables import TableReader
+    from csvnlp.tagging import TagOptions
+
+    check_annotation_target(out, force)
+    reader = TableReader(input_path, TagOptions(text_columns=list(text_columns), id_column=id_column, sep=sep, batch_size=2000))
+    bundle = load_bundle(model)
+    corpus_texts = [r["text"] for r in load_corpus(corpus)]
+    items = suggest(bundle, reader.chunks(), corpus_texts, n)
+    write_annotation_file(items, out)
+    return items
+
+
 # ============================================================================ decisions log
 
 
@@ -192,7 +212,6 @@ def annotate_loop(
     log: DecisionLog,
     getkey: Callable[[], str],
     show: Callable[[str], None],
-    width: int = 88,
 ) -> AnnotateResult:
     """Label each undecided item. Every decision goes to ``log`` before the next key is read.
     Skipped items come back in the next session (a skip is not a decision)."""
@@ -206,7 +225,7 @@ def annotate_loop(
         item = pending[0]
         selection = list(item.get("suggested") or [])
         while True:
-            show(_screen(item, selection, len(standing), len(items), width))
+            show(_screen(item, selection, len(standing), len(items)))
             key = getkey()
             if key in LEVEL_KEYS_BY_DIGIT:
                 level = LEVEL_KEYS_BY_DIGIT[key]
@@ -232,7 +251,7 @@ def annotate_loop(
                 return AnnotateResult(decided_now, remaining, quit=True)
 
 
-def _screen(item: dict[str, Any], selection: list[str], decided: int, total: int, width: int) -> str:
+def _screen(item: dict[str, Any], selection: list[str], decided: int, total: int) -> str:
     wrapped = highlight(item["text"], item.get("entities") or [])  # rich wraps it to the terminal
     probabilities = item.get("probabilities") or {}
     lines = [

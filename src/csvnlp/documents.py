@@ -55,8 +55,6 @@ SECTION_NAME = re.compile(
     r"(?:expected )?results|outcomes|budget|consortium|partners|management|dissemination|sustainability|"
     r"conclusions?|references)\s*:?\s*$", re.I)
 KEY_SECTION = re.compile(r"\b(abstract|summary|objectives?|aims?|purpose|overview|executive summary)\b", re.I)
-SUPPORTED_KINDS = ("pdf", "docx", "text")
-DOCUMENT_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".markdown", ".text")
 
 
 @dataclass

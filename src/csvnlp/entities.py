@@ -27,7 +27,8 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, filter_spans
 
-ENTITY_LABELS = ("CLUSTER", "PROGRAMME")
+from csvnlp.levels import ENTITY_LABELS
+
 NAMES_COMPONENT = "csvnlp_names"
 
 # A capitalised word inside a name (letters, digits, &, apostrophes, dots and dashes allowed).

@@ -1,7 +1,7 @@
 """Typed errors and the exit statuses the CLI maps them to.
 
 Library code raises these with a message written for a person (what is wrong, what to do);
-only ``cli.py`` turns them into exit codes and coloured output.
+only the CLI (``csvnlp.cli``) turns them into exit codes and coloured output.
 """
 
 from __future__ import annotations
@@ -26,10 +26,38 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
+# What each exit status means, for people: the one text ``--help``, the README and the
+# robustness benchmark show (a test checks the README quotes it verbatim).
+EXIT_STATUS_MEANING: dict[ExitStatus, str] = {
+    ExitStatus.OK: "ok",
+    ExitStatus.ERROR: "unexpected error",
+    ExitStatus.USAGE: "usage",
+    ExitStatus.BAD_INPUT: "bad input (empty, binary, undecodable, unreadable, malformed)",
+    ExitStatus.BAD_MODEL: "bad model (missing, corrupt, old pickle format, holds a pickle)",
+    ExitStatus.INVALID_CORPUS: "invalid corpus",
+    ExitStatus.EXISTS: "output exists (pass --force)",
+    ExitStatus.INCOMPLETE: "a tagging run is incomplete (a part is missing or corrupt: rerun with --resume)",
+    ExitStatus.NO_TEXT_LAYER: "a PDF with no text layer (a scan: run OCR first)",
+    ExitStatus.ENCRYPTED: "a password-protected PDF or Word file",
+    ExitStatus.INTERRUPTED: "interrupted",
+}
+
+
+def exit_codes_text() -> str:
+    """One line listing every exit status and its meaning."""
+    return "Exit codes: " + "; ".join(f"{int(status)} {meaning}" for status, meaning in EXIT_STATUS_MEANING.items()) + "."
+
+
 class CsvnlpError(Exception):
     """Base class: a problem the user can fix, with a message saying how."""
 
     exit_status: ExitStatus = ExitStatus.ERROR
+
+
+class UsageError(CsvnlpError):
+    """A command was given options that cannot work together (or nothing to work on)."""
+
+    exit_status = ExitStatus.USAGE
 
 
 class InputError(CsvnlpError):

@@ -12,12 +12,13 @@ stay affordable, and the report says so.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from csvnlp.features import model_text
-from csvnlp.levels import DEFINITIONS, LEVEL_KEYS, keyword_hits
+from csvnlp.baselines import keyword_rule, prior_rule
+from csvnlp.levels import ENTITY_LABELS, LEVEL_KEYS
 from csvnlp.metrics import bootstrap_intervals, entity_scores, interval, level_metrics, paired_bootstrap
 from csvnlp.model import LevelModel, label_matrix
 from csvnlp.selection import NESTED_GRID, TunedLevelModel, repeated_multilabel_folds
@@ -26,18 +27,6 @@ from csvnlp.selection import NESTED_GRID, TunedLevelModel, repeated_multilabel_f
 # slow) for thousands, where k-fold already leaves little out.
 LEAVE_ONE_OUT_MAX_CASES = 100
 DEFAULT_TEST_SET_DIR = "external_test"  # corpus/external_test/: the frozen external test split
-
-
-def keyword_rule(texts: Sequence[str]) -> np.ndarray:
-    """The baseline: label each level whose keyword density is at least half the top one's."""
-    rows = []
-    for text in texts:
-        text = model_text(text)
-        words = max(len(text.split()), 1)
-        density = [len(keyword_hits(text, DEFINITIONS[key].keywords)) / words for key in LEVEL_KEYS]
-        top = max(density)
-        rows.append([1 if top > 0 and d >= 0.5 * top else 0 for d in density])
-    return np.array(rows, dtype=int).reshape(-1, len(LEVEL_KEYS))
 
 
 def macro_f1_scorer() -> Any:
@@ -70,7 +59,6 @@ def evaluate_corpus(
     """Cross-validated metrics of the model and its baselines, entity scores, and (with
     ``extras``) leave-one-out, permutation test and learning curve; calibration and
     threshold-sweep data; every misclassified case of the first repeat."""
-    from sklearn.dummy import DummyClassifier
     from sklearn.model_selection import cross_validate
 
     from csvnlp.entities import build_entity_pipeline, doc_entities
@@ -107,8 +95,7 @@ def evaluate_corpus(
         model_prob[repeat, test] = [[r["probabilities"][k] for k in LEVEL_KEYS] for r in results]
         model_pred[repeat, test] = [[1 if k in r["predicted"] else 0 for k in LEVEL_KEYS] for r in results]
         rule_pred[repeat, test] = rule[test]
-        dummy = DummyClassifier(strategy="prior").fit(np.zeros((len(train), 1)), labels[train])
-        prior_pred[repeat, test] = np.asarray(dummy.predict(np.zeros((len(test), 1))), dtype=int)
+        prior_pred[repeat, test] = prior_rule(labels[train], len(test))
         for i, doc in zip(test, entity_pipeline.pipe([texts[i] for i in test])):
             found_entities[repeat][i] = {(e["start"], e["end"], e["label"]) for e in doc_entities(doc)}
         if repeat == 0:
@@ -372,16 +359,14 @@ def evaluate_frozen_split(bundle: Any, records: Sequence[dict[str, Any]], traini
     """The shipped model as it is (its trained weights) on the frozen split, beside the keyword
     rule and the prior (``DummyClassifier`` fitted on the training labels), plus the entity
     extractor on the frozen entity split (``records`` and the names-only ``entity_records``)."""
-    from sklearn.dummy import DummyClassifier
 
     from csvnlp.external_evaluation import evaluate_external, target_check
 
     texts = [r["text"] for r in records]
     results = bundle.level_model.classify(texts)
     predicted = np.array([[1 if key in r["predicted"] else 0 for key in LEVEL_KEYS] for r in results], dtype=int).reshape(-1, len(LEVEL_KEYS))
-    prior = DummyClassifier(strategy="prior").fit(np.zeros((len(training_labels), 1)), training_labels)
     systems = {"model": predicted, "keyword rule": keyword_rule(texts),
-               "prior": np.asarray(prior.predict(np.zeros((len(texts), 1))), dtype=int).reshape(-1, len(LEVEL_KEYS))}
+               "prior": prior_rule(training_labels, len(texts))}
     result = evaluate_external(records, systems)
     result["targets"] = target_check(result["views"]["clear"])
     result["entities"] = evaluate_entities(bundle, list(records) + list(entity_records))
@@ -466,3 +451,102 @@ def verdict(delta: dict[str, float], higher_is_better: bool = True) -> str:
     if high < 0:
         return "B is worse beyond the 95% interval"
     return "no difference beyond chance on these cases"
+
+
+# ============================================================================ what the CLI calls
+
+
+def evaluate_to_directory(
+    out: Path, corpus: Sequence[Path], external_test: Path, entity_test: Path, training_corpus: Path,
+    model: Path | None = None, test_sets: Sequence[Path] = (), repeats: int = 10, permutations: int = 100,
+    external: bool = True, nested: bool = True, update_card: bool = True, force: bool = False,
+    n_jobs: int | None = None, progress: Callable[[str], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    """``csvnlp evaluate``: load the corpus, the test sets and the model, evaluate, write the
+    report to ``out`` (and refresh the model card); returns the evaluation and the report's paths."""
+    from csvnlp.corpus import load_corpus, split_records
+    from csvnlp.errors import OutputExistsError
+    from csvnlp.persistence import load_bundle, refresh_model_card
+    from csvnlp.real_records import ENTITY_TEST_FILE, read_jsonl_records
+    from csvnlp.reporting import write_report
+    from csvnlp.training import prototypes_for
+
+    if (out / "metrics.json").exists() and not force:
+        raise OutputExistsError(f"{out} already holds a report; pass --force to replace it")
+    records, frozen = split_records(load_corpus(corpus))
+    tests = {str(path): load_corpus([path]) for path in test_sets}
+    frozen = frozen + (load_corpus([external_test]) if external_test.exists() else [])
+    entity_split = read_jsonl_records(entity_test / ENTITY_TEST_FILE.name if entity_test.is_dir() else entity_test)
+    training_records = split_records(load_corpus([training_corpus]))[0] if training_corpus.exists() else records
+    bundle = load_bundle(model)
+    evaluation = evaluate_model(records, prototypes_for(corpus), bundle, tests, repeats=repeats, permutations=permutations,
+                                external=external, progress=progress, nested=nested, n_jobs=n_jobs, frozen_split=frozen,
+                                training_records=training_records, entity_split=entity_split)
+    paths = write_report(evaluation, bundle.meta, out)
+    if update_card and bundle.path is not None:
+        refresh_model_card(bundle, evaluation)
+    return evaluation, paths
+
+
+def evaluation_summary(evaluation: dict[str, Any], paths: dict[str, Path]) -> dict[str, Any]:
+    """The headline figures of an evaluation (what ``evaluate --json`` prints)."""
+    headline = evaluation["cross_validation"]["headline"]
+    external = evaluation.get("external_test")
+    return {
+        "report": {k: str(v) for k, v in paths.items()},
+        "external_test": None if not external else {
+            "records": external["records"], "clear_records": external["clear_records"],
+            "clear": {name: {"macro_f1": view["macro_f1"], "abstention_on_none": view["abstention_on_none"]["value"],
+                             "coverage_of_csv": view["coverage_of_csv"]["value"],
+                             "level_f1": {k: v["f1"]["value"] for k, v in view["levels"].items()}}
+                      for name, view in external["views"]["clear"].items() if name in ("model", "keyword rule", "prior")},
+            "targets": external["targets"],
+        },
+        "macro_f1": {name: headline[name]["macro_f1"] for name in ("model", "keyword_rule", "prior")},
+        "permutation_p_value": (evaluation["permutation_test"] or {}).get("p_value"),
+        "entity_exact_f1": {label: evaluation["entities"]["exact"][label]["f1"] for label in ENTITY_LABELS},
+        "abstention_uncertain_share": (evaluation.get("external") or {}).get("abstention", {}).get("uncertain_share"),
+    }
+
+
+def compare_models(
+    model_a: Path, model_b: Path, test_sets: Sequence[Path] = (), cv: bool = False,
+    corpus: Sequence[Path] = (Path("corpus"),), repeats: int = 5, n_jobs: int | None = None,
+) -> dict[str, Any]:
+    """``csvnlp compare``: both trained models on the same labelled records (``test_sets``, else
+    the frozen external split beside the first corpus, else records marked split=test), or with
+    ``cv`` both models' settings refitted on the same folds of ``corpus``. Adds the verdict."""
+    from csvnlp.corpus import load_corpus, split_records
+    from csvnlp.errors import CorpusError, ModelError, UsageError
+    from csvnlp.persistence import load_bundle
+    from csvnlp.training import prototypes_for
+
+    bundles = [load_bundle(path) for path in (model_a, model_b)]
+    if cv:
+        records = split_records(load_corpus(corpus))[0]
+        try:
+            result = compare_by_cv(bundles, records, prototypes_for(corpus), repeats=repeats, n_jobs=n_jobs)
+        except KeyError as exc:
+            raise ModelError(f"cannot compare: a model's meta.json lacks {exc}; retrain it with `csvnlp train`") from None
+        except ValueError as exc:
+            raise CorpusError(f"cannot compare on this corpus ({len(records)} cases): {exc}; give a larger --corpus") from None
+        source = f"{repeats} x 4-fold CV of {', '.join(map(str, corpus))} (settings refitted, trained weights unused)"
+    else:
+        frozen_dir = (corpus[0] if corpus else Path("corpus")) / DEFAULT_TEST_SET_DIR
+        if test_sets:
+            records, where = load_corpus(test_sets), ", ".join(map(str, test_sets))
+        elif frozen_dir.is_dir():
+            records, where = load_corpus([frozen_dir]), str(frozen_dir)
+        else:
+            present = [c for c in corpus if c.exists()]
+            records = split_records(load_corpus(present))[1] if present else []
+            where = f"records marked split=test in {', '.join(map(str, present))}"
+        if not records:
+            raise UsageError(f"no test set: pass --test-set FILE (labelled, corpus format), or --cv to refit both models' settings on the "
+                             f"corpus's folds; there is no frozen external test split yet ({frozen_dir}/ or records marked split=test)")
+        result = compare_on_test_set(bundles, records)
+        source = f"{where}, trained weights as they are"
+    result["models"] = [{"path": str(bundle.path), "name": bundle.meta.get("name"), "cases": bundle.meta["corpus"]["cases"]} for bundle in bundles]
+    result["source"] = source
+    result["verdict"] = verdict(result["paired"]["macro_f1"]["delta"])
+    return result

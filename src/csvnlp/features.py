@@ -24,9 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.utils.validation import check_is_fitted
 
 from csvnlp.levels import DEFINITIONS, LEVEL_KEYS, lexicon_counts
 from csvnlp.report_source import FIELD_LABELS
@@ -119,11 +117,12 @@ def l2_rows(matrix: Any) -> Any:
     return sparse.vstack(rows).tocsr()
 
 
-class LevelFeatures(TransformerMixin, BaseEstimator):
+class LevelFeatures:
     """Texts -> [TF-IDF | similarity to each level's definition | keyword density per level].
 
-    ``fit(X)`` learns the vocabulary and IDF weights (``vectorizer_``) from ``X`` plus the
-    prototype texts, and one L2-normalised centroid per level (``centroids_``).
+    Not fitted on its own: ``LevelModel.fit`` computes the vocabulary, IDF weights and one
+    L2-normalised centroid per level once per fold (``TermCounts.fold``) and hands them over
+    (``set_fitted``); a saved model hands over the same parts (``set_parts``).
     """
 
     def __init__(self, prototypes: dict[str, list[str]] | None = None, ngram_max: int = 2, lexicon_weight: float = 1.0):
@@ -131,30 +130,32 @@ class LevelFeatures(TransformerMixin, BaseEstimator):
         self.ngram_max = ngram_max
         self.lexicon_weight = lexicon_weight
 
-    def fit(self, X: Sequence[str], y: Any = None) -> "LevelFeatures":
-        counts = TermCounts(list(X), self.prototypes, self.ngram_max)
-        return self.set_fitted(counts.fold(np.arange(counts.n_texts), np.arange(0), np.zeros((counts.n_texts, len(LEVEL_KEYS)))))
-
     def set_fitted(self, fold: "FoldFeatures") -> "LevelFeatures":
         """Become the features a fold's training rows define (vocabulary, IDF, centroids)."""
         return self.set_parts(fold.terms, fold.idf, fold.centroids)
 
     def set_parts(self, terms: Sequence[str], idf: np.ndarray, centroids: Any) -> "LevelFeatures":
-        """Fitted state from its parts: what ``fit`` learns, or what a saved model holds."""
+        """Fitted state from its parts: what a fold's training rows define, or what a saved model holds."""
         self.vectorizer_ = make_vectorizer(self.ngram_max, vocabulary=terms)
         self.vectorizer_.idf_ = np.asarray(idf, dtype=np.float64)
         self.centroids_ = sparse.csr_matrix(centroids)
         self.n_features_out_ = len(terms) + len(LEXICON_FEATURES)
         return self
 
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "vectorizer_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("LevelFeatures has no vocabulary yet: it is set by LevelModel.fit or a saved model")
+
     def tfidf(self, X: Sequence[str]) -> Any:
         """The TF-IDF rows alone (for similarity to training texts)."""
-        check_is_fitted(self, "vectorizer_")
+        self._check_fitted()
         return self.vectorizer_.transform([model_text(t) for t in X])
 
     def transform(self, X: Sequence[str]) -> Any:
         docs = [model_text(t) for t in X]
-        check_is_fitted(self, "vectorizer_")
+        self._check_fitted()
         tfidf = self.vectorizer_.transform(docs)
         return self.combine(tfidf, lexicon_densities([text_stats(d) for d in docs]))
 
@@ -165,14 +166,9 @@ class LevelFeatures(TransformerMixin, BaseEstimator):
         return sparse.hstack([tfidf, sparse.csr_matrix(lexicon)]).tocsr()
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        check_is_fitted(self, "vectorizer_")
+        self._check_fitted()
         return np.asarray(list(self.vectorizer_.get_feature_names_out()) + list(LEXICON_FEATURES), dtype=object)
 
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags
 
 
 def prototype_rows(prototypes: dict[str, list[str]] | None) -> tuple[list[str], np.ndarray]:

@@ -1,4 +1,5 @@
-"""The three levels of Creating Shared Value (Porter & Kramer 2011) and their vocabulary.
+"""The label sets: the three levels of Creating Shared Value (Porter & Kramer 2011) and
+their vocabulary, and the two entity labels.
 
 Every file, JSON object and CLI flag uses the stable keys below. The definitions are the
 report's own words (section 2 and section 6); the keyword lexicons are written from those
@@ -25,6 +26,10 @@ class Level(str, Enum):
 LEVEL_KEYS: tuple[str, ...] = tuple(level.value for level in Level)
 
 UNCERTAIN = "uncertain"
+
+# The entity labels (corpus/ANNOTATION_GUIDELINE.md): cluster organisations and initiatives;
+# funding programmes, agencies' programmes and call identifiers.
+ENTITY_LABELS: tuple[str, ...] = ("CLUSTER", "PROGRAMME")
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,8 @@ DEFINITIONS: dict[str, LevelDefinition] = {
 }
 
 # Terms that show a text is about shared value, clusters, firms or public funding at all.
-# Used to gate the `uncertain` outcome on evidence instead of on the class prior alone.
+# Counted (``lexicon_counts``) for the evidence a result reports ("domain_terms"); they do not
+# gate `uncertain`, which the level thresholds and the relevance model decide (model.py).
 # Deliberately specific: words every research abstract uses ("society", "industry",
 # "community", "social" alone) say nothing about shared value and are left out.
 DOMAIN_KEYWORDS: tuple[str, ...] = (

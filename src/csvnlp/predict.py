@@ -43,3 +43,24 @@ class ModelBundle:
                 item["explanation"] = result["explanation"]
             out.append(item)
         return out
+
+
+def classify_documents(
+    bundle: ModelBundle, documents: Sequence[Any], entities: bool = True, explain: int = 0
+) -> list[dict[str, Any]]:
+    """One result per ``documents.Document``: its language checked first (a text the model
+    cannot read is ``unsupported_language``), then levels, entities and the top ``explain``
+    terms; a document that is not plain text says what it was, and one with sections says
+    which of them drove its levels (``sections``, ``drivers``)."""
+    from csvnlp.language import classify_in_supported_languages
+    from csvnlp.sections import section_report
+
+    results = classify_in_supported_languages(bundle, [d.text for d in documents], entities=entities, explain=explain)
+    for document, result in zip(documents, results):
+        if document.kind != "text" or document.sections:
+            result["document"] = {"kind": document.kind, "pages": document.pages, "chars": len(document.text), "sections": len(document.sections)}
+        report = section_report(bundle, document, result)
+        if report:
+            result.update(report)
+        result.setdefault("explanation", {})
+    return results

@@ -79,11 +79,6 @@ def gazetteer_entries(corpus_dirs: list[Path]) -> list[dict[str, str]]:
     return entries
 
 
-def external_test_path(corpus_dir: Path) -> Path:
-    """Where the frozen external test split lives (it may not exist in a user's own corpus)."""
-    return corpus_dir / TEST_FILE
-
-
 def build_real_splits(corpus_dir: Path) -> dict[str, int]:
     """Write the training part and the frozen test split; return the count of each."""
     from csvnlp.corpus import dump_jsonl, write_text_atomically

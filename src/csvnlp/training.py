@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -74,7 +75,7 @@ def train_bundle(
     """Fit the level model (settings and thresholds chosen by CV) on ``records``, and the entity
     pipeline on ``records`` plus ``entity_records`` (records annotated for names only) and the
     ``gazetteer`` entries; ``recognizer=False`` keeps entities to rules and learned phrases."""
-    from csvnlp.evaluation import keyword_rule
+    from csvnlp.baselines import keyword_rule
     from csvnlp.metrics import macro_f1
 
     labels = label_matrix(records)
@@ -153,3 +154,50 @@ def train_to_directory(
     save_bundle(bundle, out, force=force)
     bundle.meta = read_meta(out)
     return bundle
+
+
+@dataclass
+class TrainingRun:
+    """What ``train_from_corpus`` made: the written bundle and how many test-split records it left out."""
+
+    bundle: ModelBundle
+    out: Path
+    held_out: int
+
+    def summary(self) -> dict[str, Any]:
+        meta = self.bundle.meta
+        return {
+            "model": str(self.out),
+            "cases": meta["corpus"]["cases"],
+            "test_split_left_out": self.held_out,
+            "level_counts": meta["corpus"]["level_counts"],
+            "hyperparameters": meta["hyperparameters"],
+            "thresholds": meta["thresholds"],
+            "cv_macro_f1": meta["cross_validation"]["macro_f1"],
+            "cv_per_level_f1": meta["cross_validation"]["per_level_f1"],
+            "keyword_rule_macro_f1": meta["cross_validation"]["keyword_rule_macro_f1"],
+            "entities": meta.get("entities"),
+        }
+
+
+def train_from_corpus(
+    corpus_paths: Sequence[Path],
+    out: Path,
+    force: bool = False,
+    seed: int = DEFAULT_SEED,
+    n_jobs: int | None = None,
+    recognizer: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> TrainingRun:
+    """Train on the corpus at ``corpus_paths`` (records marked ``"split": "test"`` left out), the
+    names-only entity records and the gazetteers found beside it; write the bundle to ``out``."""
+    from csvnlp.corpus import load_corpus, split_records
+    from csvnlp.real_records import entity_training_records, gazetteer_entries
+
+    records, held_out = split_records(load_corpus(corpus_paths))
+    bundle = train_to_directory(
+        records, prototypes_for(corpus_paths), out, force=force, seed=seed, n_jobs=n_jobs,
+        entity_records=entity_training_records(corpus_paths), gazetteer=gazetteer_entries(corpus_paths),
+        recognizer=recognizer, progress=progress,
+    )
+    return TrainingRun(bundle, out, len(held_out))
