@@ -142,10 +142,12 @@ def predictions(model: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarra
 
 def hold_out_each_family(
     records: Sequence[dict[str, Any]], prototypes: dict[str, list[str]], recipe: Recipe, seed: int = 13,
-    n_jobs: int | None = None, progress: Callable[[str], None] | None = None,
+    n_jobs: int | None = None, progress: Callable[[str], None] | None = None, outer_groups: Sequence[Any] | None = None,
 ) -> list[HeldOut]:
     """``LeaveOneGroupOut`` over source families: fit ``recipe`` on every other family (it
-    chooses its settings and thresholds inside those), predict the held-out family."""
+    chooses its settings and thresholds inside those), predict the held-out family.
+    ``outer_groups`` holds out other groups instead (``in_source_groups``: the known-sources
+    control), the recipe still seeing each text's family."""
     from sklearn.model_selection import LeaveOneGroupOut
 
     from csvnlp.model import label_matrix
@@ -153,9 +155,10 @@ def hold_out_each_family(
     texts = [r["text"] for r in records]
     labels = label_matrix(records)
     families = np.array([source_family(r) for r in records])
+    held_out_groups = families if outer_groups is None else np.asarray(outer_groups)
     out = []
-    for train, test in LeaveOneGroupOut().split(texts, labels, groups=families):
-        family = str(families[test[0]])
+    for train, test in LeaveOneGroupOut().split(texts, labels, groups=held_out_groups):
+        family = str(held_out_groups[test[0]])
         if progress:
             progress(f"holding out {family} ({len(test)} records), training on {len(train)}")
         model = recipe([texts[i] for i in train], labels[train], list(families[train]), prototypes, seed, n_jobs)
@@ -163,10 +166,25 @@ def hold_out_each_family(
         settings = dict(model.settings()) if hasattr(model, "settings") else {}
         settings["thresholds"] = [round(float(t), 3) for t in getattr(model, "thresholds_", [])]
         settings["relevance_threshold"] = round(float(getattr(model, "relevance_threshold_", 0.0)), 3)
-        if hasattr(model, "second_level_ratio_"):
-            settings["second_level_ratio"] = model.second_level_ratio_
         out.append(HeldOut(family, test, predicted, probabilities, relevance, settings))
     return out
+
+
+def in_source_groups(records: Sequence[dict[str, Any]], folds: int = 4, seed: int = 13) -> np.ndarray:
+    """A fold number per record from iterative stratification over levels, none and family: the
+    known-sources control, where every family is on both sides of each split."""
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+    from csvnlp.model import label_matrix
+
+    labels = label_matrix(records)
+    families = [source_family(r) for r in records]
+    names = sorted(set(families))
+    strata = np.hstack([labels, (labels.sum(axis=1) == 0)[:, None], np.array([[f == n for n in names] for f in families])]).astype(int)
+    groups = np.zeros(len(records), dtype=int)
+    for k, (_, test) in enumerate(MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(records)), strata)):
+        groups[test] = k
+    return np.array([f"fold {k + 1}" for k in groups])
 
 
 def score_held_out(records: Sequence[dict[str, Any]], held_out: Sequence[HeldOut]) -> dict[str, Any]:

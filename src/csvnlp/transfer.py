@@ -42,10 +42,11 @@ def shipped(texts: list[str], labels: Any, families: list[str], prototypes: dict
 @dataclass
 class TransferOptions:
     grouped: bool = True              # choose settings and thresholds on out-of-source folds
+    both: bool = False                # ... on out-of-source and stratified folds alike (pooled, each scheme half)
     balance_sources: bool = False     # equal total weight per family in every fit
+    definitions_as_family: bool = False  # with balance_sources: the report's definitions (prototype rows) weigh as much as one family
     source_term_share: float | None = None  # drop terms with at least this share of their (size-normalised) document frequency in one family
     grid: Sequence[dict[str, Any]] = field(default_factory=lambda: list(TRANSFER_GRID))
-    ratios: Sequence[float] = (0.0,)   # second-level ratios tried (0 = every level past its threshold)
     inner_folds: int = 5
 
 
@@ -117,7 +118,10 @@ def _fit_weights(train: np.ndarray, term_counts: TermCounts, families: np.ndarra
     """Weights of a fold's training rows (its texts, then the prototype rows at weight 1)."""
     if not options.balance_sources:
         return None
-    return np.concatenate([family_weights(families[train]), np.ones(len(term_counts.proto_rows))])
+    weights = family_weights(families[train])
+    prototypes = len(term_counts.proto_rows)
+    per_prototype = (len(train) / len(set(families[train]))) / prototypes if options.definitions_as_family and prototypes else 1.0
+    return np.concatenate([weights, np.full(prototypes, per_prototype)])
 
 
 def _drop(term_counts: TermCounts, train: np.ndarray, families: np.ndarray, options: TransferOptions) -> np.ndarray | None:
@@ -126,10 +130,10 @@ def _drop(term_counts: TermCounts, train: np.ndarray, families: np.ndarray, opti
     return source_specific_columns(term_counts.counts, train, families, options.source_term_share)
 
 
-def _inner_folds(labels: np.ndarray, families: np.ndarray, options: TransferOptions, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _inner_folds(labels: np.ndarray, families: np.ndarray, grouped: bool, options: TransferOptions, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     from sklearn.model_selection import GroupKFold
 
-    if options.grouped and len(set(families)) >= 3:
+    if grouped and len(set(families)) >= 3:
         splits = min(options.inner_folds, len(set(families)))
         return list(GroupKFold(n_splits=splits).split(np.zeros(len(labels)), labels, groups=families))
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
@@ -140,68 +144,38 @@ def _inner_folds(labels: np.ndarray, families: np.ndarray, options: TransferOpti
 
 def out_of_source(texts: Sequence[str], labels: np.ndarray, families: np.ndarray, prototypes: dict[str, list[str]],
                   options: TransferOptions, seed: int, counts: dict[int, TermCounts]) -> tuple[np.ndarray, np.ndarray]:
-    """(settings, n, 3) level and (settings, n) relevance probabilities from inner folds."""
+    """(settings, schemes x n, 3) level and (settings, schemes x n) relevance probabilities from
+    inner folds: one scheme (grouped or stratified), or both stacked (grouped first)."""
     grid = list(options.grid)
-    oof = np.zeros((len(grid), len(texts), len(LEVEL_KEYS)))
-    oof_relevance = np.zeros((len(grid), len(texts)))
-    for train, test in _inner_folds(labels, families, options, seed):
-        for ngram_max, term_counts in counts.items():
-            fold = fold_features(term_counts, train, test, labels, _drop(term_counts, train, families, options))
-            weights = _fit_weights(train, term_counts, families, options)
-            relevant = fold.fit_targets.any(axis=1).astype(int)[:, None]
-            for i, setting in enumerate(grid):
-                if setting["ngram_max"] != ngram_max:
-                    continue
-                fit, held = fold.matrices(setting["lexicon_weight"])
-                coef, intercept = weighted_regressions(fit, fold.fit_targets, setting["C"], seed, weights)
-                oof[i, test] = level_probabilities(held, coef, intercept)
-                coef, intercept = weighted_regressions(fit, relevant, setting["C"], seed, weights)
-                oof_relevance[i, test] = level_probabilities(held, coef, intercept)[:, 0]
+    schemes = [True, False] if options.both else [options.grouped]
+    n = len(texts)
+    oof = np.zeros((len(grid), n * len(schemes), len(LEVEL_KEYS)))
+    oof_relevance = np.zeros((len(grid), n * len(schemes)))
+    for s_index, grouped in enumerate(schemes):
+        for train, test in _inner_folds(labels, families, grouped, options, seed):
+            rows = test + s_index * n
+            for ngram_max, term_counts in counts.items():
+                fold = fold_features(term_counts, train, test, labels, _drop(term_counts, train, families, options))
+                weights = _fit_weights(train, term_counts, families, options)
+                relevant = fold.fit_targets.any(axis=1).astype(int)[:, None]
+                for i, setting in enumerate(grid):
+                    if setting["ngram_max"] != ngram_max:
+                        continue
+                    fit, held = fold.matrices(setting["lexicon_weight"])
+                    coef, intercept = weighted_regressions(fit, fold.fit_targets, setting["C"], seed, weights)
+                    oof[i, rows] = level_probabilities(held, coef, intercept)
+                    coef, intercept = weighted_regressions(fit, relevant, setting["C"], seed, weights)
+                    oof_relevance[i, rows] = level_probabilities(held, coef, intercept)[:, 0]
     return oof, oof_relevance
 
 
-RATIO_GRID = (0.0, 0.8, 0.9, 1.0)
-
-
-def second_level_filter(probabilities: np.ndarray, thresholds: np.ndarray, ratio: float) -> np.ndarray:
-    """Levels past their threshold, keeping a second (third) level only when its probability
-    over its threshold is at least ``ratio`` times the top level's (0 keeps every level that
-    passes; 1 keeps the top level alone)."""
-    passed = probabilities >= thresholds
-    if ratio <= 0:
-        return passed
-    scaled = probabilities / thresholds
-    return passed & (scaled >= ratio * scaled.max(axis=1, keepdims=True) - 1e-12)
-
-
-def decide(labels: np.ndarray, probabilities: np.ndarray, relevance: np.ndarray, ratios: Sequence[float] = (0.0,)) -> tuple[np.ndarray, float, float, float]:
-    """Level thresholds, relevance threshold and second-level ratio for one setting's
-    out-of-fold probabilities, and the macro-F1 of the decisions they give."""
+def decide(labels: np.ndarray, probabilities: np.ndarray, relevance: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Level thresholds and relevance threshold for one setting's out-of-fold probabilities, and
+    the macro-F1 of the decisions they give (levels past their threshold, gated by relevance)."""
     thresholds = choose_thresholds(labels, probabilities)
     relevance_threshold = choose_relevance_threshold(labels.any(axis=1).astype(int), relevance)
-    best = None
-    for ratio in ratios:
-        predicted = second_level_filter(probabilities, thresholds, ratio) & (relevance >= relevance_threshold)[:, None]
-        score = macro_f1(labels, predicted.astype(int))
-        if best is None or score > best[0] + 1e-9:
-            best = (score, ratio)
-    assert best is not None
-    return thresholds, relevance_threshold, best[1], best[0]
-
-
-class TransferLevelModel(LevelModel):
-    """A LevelModel whose predictions keep a second level only near the top one's strength."""
-
-    def classify(self, X: Sequence[str], explain: int = 0) -> list[dict[str, Any]]:
-        results = super().classify(X, explain)
-        ratio = getattr(self, "second_level_ratio_", 0.0)
-        if ratio > 0:
-            for result in results:
-                if result["status"] == "ok" and len(result["predicted"]) > 1:
-                    probabilities = np.array([[result["probabilities"][k] for k in LEVEL_KEYS]])
-                    keep = second_level_filter(probabilities, self.thresholds_, ratio)[0]
-                    result["predicted"] = [k for k, kept in zip(LEVEL_KEYS, keep) if kept]
-        return results
+    predicted = (probabilities >= thresholds) & (relevance >= relevance_threshold)[:, None]
+    return thresholds, relevance_threshold, macro_f1(labels, predicted.astype(int))
 
 
 def fit_transfer_model(texts: Sequence[str], labels: Any, families: Sequence[str], prototypes: dict[str, list[str]],
@@ -212,13 +186,14 @@ def fit_transfer_model(texts: Sequence[str], labels: Any, families: Sequence[str
     families = np.asarray(families)
     counts = {n: TermCounts(texts, prototypes, n) for n in sorted({s["ngram_max"] for s in options.grid})}
     oof, oof_relevance = out_of_source(texts, labels, families, prototypes, options, seed, counts)
+    stacked_labels = np.tile(labels, (oof.shape[1] // len(texts), 1))
     best = None
     for i in range(len(options.grid)):
-        thresholds, relevance_threshold, ratio, score = decide(labels, oof[i], oof_relevance[i], options.ratios)
+        thresholds, relevance_threshold, score = decide(stacked_labels, oof[i], oof_relevance[i])
         if best is None or score > best[0] + 1e-9:
-            best = (score, i, thresholds, relevance_threshold, ratio)
+            best = (score, i, thresholds, relevance_threshold)
     assert best is not None
-    score, index, thresholds, relevance_threshold, ratio = best
+    score, index, thresholds, relevance_threshold = best
     setting = dict(options.grid[index])
     term_counts = counts[setting["ngram_max"]]
     everything_rows = np.arange(len(texts))
@@ -226,7 +201,7 @@ def fit_transfer_model(texts: Sequence[str], labels: Any, families: Sequence[str
     fold = fold_features(term_counts, everything_rows, np.arange(0), labels, drop)
     weights = _fit_weights(everything_rows, term_counts, families, options)
     features, _ = fold.matrices(setting["lexicon_weight"])
-    model = TransferLevelModel(prototypes, thresholds=[float(t) for t in thresholds], relevance_threshold=float(relevance_threshold),
+    model = LevelModel(prototypes, thresholds=[float(t) for t in thresholds], relevance_threshold=float(relevance_threshold),
                        random_state=seed, **setting)
     model.features_ = LevelFeatures(prototypes, setting["ngram_max"], setting["lexicon_weight"]).set_fitted(fold)
     model.coef_, model.intercept_ = weighted_regressions(features, fold.fit_targets, setting["C"], seed, weights)
@@ -236,7 +211,6 @@ def fit_transfer_model(texts: Sequence[str], labels: Any, families: Sequence[str
     model.relevance_threshold_ = float(relevance_threshold)
     model.training_matrix_ = fold.fit_tfidf[: len(texts)].tocsr()
     model.classes_ = np.arange(len(LEVEL_KEYS))
-    model.second_level_ratio_ = float(ratio)
     model.inner_score_ = round(float(score), 4)
     model.dropped_terms_ = int(drop.sum()) if drop is not None else 0
     return model
@@ -257,6 +231,8 @@ RECIPES: dict[str, Callable[..., Any]] = {
     "grouped-drop90": recipe(TransferOptions(grouped=True, source_term_share=0.9), "grouped selection, one-family terms (>= 90%) dropped"),
     "grouped-balanced-drop90": recipe(TransferOptions(grouped=True, balance_sources=True, source_term_share=0.9),
                                       "grouped, balanced, one-family terms dropped"),
-    "grouped-balanced-ratio": recipe(TransferOptions(grouped=True, balance_sources=True, ratios=RATIO_GRID),
-                                     "grouped, balanced, second level kept only near the top level (ratio chosen inside)"),
+    "grouped-balanced-definitions": recipe(TransferOptions(grouped=True, balance_sources=True, definitions_as_family=True),
+                                           "grouped, balanced, the report's definitions weighted as one family"),
+    "both": recipe(TransferOptions(both=True), "settings and thresholds chosen on out-of-source and stratified inner folds pooled"),
+    "both-balanced": recipe(TransferOptions(both=True, balance_sources=True), "as both, families weighted equally"),
 }
