@@ -9,7 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT / "corpus"
 SHIPPED_MODEL = ROOT / "models" / "csvnlp-base"
-# $CSVNLP_SHARED_DATA (as csvnlp.external_sets reads it) lets a git worktree use the shared data too
+# $CSVNLP_SHARED_DATA (as csvnlp.evaluation.unlabelled_checks reads it) lets a git worktree use the shared data too
 SHARED_DATA = Path(os.environ.get("CSVNLP_SHARED_DATA", ROOT.parent / "shared" / "data" / "external"))
 
 

@@ -24,7 +24,7 @@ def test_compare_scores_the_trained_weights_on_a_test_set(cli, tmp_path, records
     assert comparison["cases"] == 27
     paired = comparison["paired"]
     assert paired["macro_f1"]["a"] == paired["macro_f1"]["b"] > 0.5  # the same weights score the same
-    assert paired["macro_f1"]["delta"] == {"mean": 0.0, "low": 0.0, "high": 0.0}
+    assert paired["macro_f1"]["delta"] == {"value": 0.0, "low": 0.0, "high": 0.0}
     assert comparison["verdict"] == "no difference beyond chance on these cases"
     human = cli("compare", str(SHIPPED_MODEL), str(other), "--test-set", str(test_set))
     assert "B-A +0.000" in human.stdout and "verdict (macro-F1): no difference" in human.stdout
@@ -66,7 +66,7 @@ def test_compare_uses_the_frozen_external_split_by_default(cli, tmp_path, monkey
 def test_compare_cv_refits_both_settings_on_the_same_folds(cli, tmp_path):
     result = cli("compare", str(SHIPPED_MODEL), str(SHIPPED_MODEL), "--cv", "--corpus", str(CORPUS_DIR), "--repeats", "1", "--json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["paired"]["macro_f1"]["delta"]["mean"] == 0.0
+    assert json.loads(result.stdout)["paired"]["macro_f1"]["delta"]["value"] == 0.0
 
 
 def test_compare_defaults_to_records_marked_split_test(cli, tmp_path, records):

@@ -51,7 +51,7 @@ def test_evaluation_fits_vocabulary_and_entity_patterns_on_training_folds_only(r
                                  {"products_markets": 0.5, "value_chain": 0.5, "cluster_development": 0.5},
                                  repeats=2, permutations=0, on_fold=check, extras=False)
     assert seen == {"held_out": 2, "trained": 6}
-    missed = {(m["case"], m["text"]) for m in evaluation["entities"]["missed"]}
+    missed = {(m["case"], m["text"]) for m in evaluation.entities["missed"]}
     assert (corpus[special]["id"], UNIQUE_NAME) in missed
 
 
@@ -91,14 +91,15 @@ def test_metrics_bootstrap_scores_equal_scikit_learn_with_sample_weights():
 def test_metrics_paired_bootstrap_of_a_model_against_itself_is_zero():
     import numpy as np
 
-    from csvnlp.metrics import paired_bootstrap
+    from csvnlp.evaluation.bootstrap import Interval, Resamples, paired_bootstrap
 
     rng = np.random.default_rng(0)
     gold, predicted = rng.integers(0, 2, (30, 3)), rng.integers(0, 2, (30, 3))
-    same = paired_bootstrap(gold, predicted, predicted)
-    assert same["macro_f1"]["delta"] == {"mean": 0.0, "low": 0.0, "high": 0.0}
-    better = paired_bootstrap(gold, predicted, gold)  # B is always right
-    assert better["macro_f1"]["delta"]["low"] > 0 and better["hamming_loss"]["delta"]["high"] < 0
+    resamples = Resamples(30, 1000, seed=0)
+    same = paired_bootstrap(gold, predicted, predicted, resamples)
+    assert same["macro_f1"].delta == Interval(0.0, 0.0, 0.0)
+    better = paired_bootstrap(gold, predicted, gold, resamples)  # B is always right
+    assert better["macro_f1"].delta.low > 0 and better["hamming_loss"].delta.high < 0
 
 
 def test_evaluation_keyword_rule_reads_the_level_definitions():
@@ -131,7 +132,8 @@ def test_evaluate_cli_writes_markdown_html_and_metrics(cli, tmp_path, records):
             assert (out / line.split("(")[1].rstrip(")")).exists()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test_sets"][str(test_set)]["cases"] == 2
-    assert "permutation_test" in metrics and "learning_curve" in metrics and metrics["errors"] is not None
+    cv = metrics["cross_validation"]
+    assert "permutation_test" in cv and "learning_curve" in cv and cv["errors"] is not None
     # the refreshed model card does not break the bundle's integrity check
     from csvnlp.persistence import load_bundle
 

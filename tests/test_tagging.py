@@ -258,7 +258,7 @@ def test_tagging_regression_issue12_assembly_refuses_a_missing_part(tmp_path, co
     out, parts = _interrupted_run(tmp_path, cordis_csv, "o.csv", monkeypatch)
     manifest = json.loads((parts / "manifest.json").read_text())
     store = PartStore(out, manifest, resume=True)
-    spans = [ChunkSpan(i, 1 + 7 * i, min(7, 29 - 7 * i)) for i in range(5)]
+    spans = [ChunkSpan(i, 1 + 7 * i, min(7, 29 - 7 * i), store.ledger[i]["input_sha256"]) for i in range(5)]
     summary = TagSummary("in", str(out), "err")
     summary.records = 32
     # a chunk read from the input that has no part (the old code joined whatever parts existed)
@@ -273,11 +273,11 @@ def test_tagging_regression_issue12_assembly_refuses_a_missing_part(tmp_path, co
 
 
 def test_tagging_regression_issue12_a_result_for_other_rows_is_never_written_as_the_chunk(tmp_path):
-    from csvnlp.tagging import ChunkSpan, PartStore
+    from csvnlp.tagging import LINE_COLUMN, ROW_COLUMN, ChunkSpan, PartStore
 
     store = PartStore(tmp_path / "o.csv", {"m": 1}, resume=False)
     with pytest.raises(RuntimeError, match="expected 8\\+7"):
-        store.write(ChunkSpan(1, 8, 7), {"_row": list(range(15, 22)), "_line": list(range(15, 22))})
+        store.write(ChunkSpan(1, 8, 7), {ROW_COLUMN: list(range(15, 22)), LINE_COLUMN: list(range(15, 22))})
     store.close()
     assert not store.path(1).exists() and store.ledger == {}
 

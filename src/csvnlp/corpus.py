@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from csvnlp.errors import CorpusError, InputError
-from csvnlp.inputs import MAX_TEXT_CHARS
+from csvnlp.inputs import MAX_TEXT_CHARS, SURROGATE
 from csvnlp.levels import ENTITY_LABELS, LEVEL_KEYS
 from csvnlp.report_source import (
     STATED_FIELDS,
@@ -196,6 +196,11 @@ def _records_from_jsonl(content: str) -> tuple[list[dict[str, Any]], list[Proble
             torn = number == len(lines)  # the last line, without its newline: a write cut short
             problems.append(Problem(number, TORN_LINE if torn else f"invalid JSON ({exc.msg} at column {exc.colno})"))
             continue
+        except ValueError as exc:  # issue 19: e.g. an integer of more than 4,300 digits
+            from csvnlp.inputs import json_value_problem
+
+            problems.append(Problem(number, f"invalid JSON ({json_value_problem(exc)})"))
+            continue
         except RecursionError:
             problems.append(Problem(number, "invalid JSON: nested too deeply"))
             continue
@@ -322,6 +327,10 @@ def validate_records(records: list[dict[str, Any]]) -> list[Problem]:
         elif len(text) > MAX_TEXT_CHARS:
             problems.append(Problem(line, f"text of {len(text):,} characters is longer than {MAX_TEXT_CHARS:,} (classify and tag refuse it too)"))
             text = None
+        elif SURROGATE.search(text) or (isinstance(record_id, str) and SURROGATE.search(record_id)):  # issue 19
+            problems.append(Problem(line, "a lone surrogate (a character cut in half, e.g. an emoji split by an exporter) "
+                                          "in its text or id; classify and tag refuse it too"))
+            text = None
         else:
             key = text_fingerprint(text)
             if key in texts:
@@ -381,7 +390,7 @@ def _span_problems(line: int, text: str, entities: Any, tokenizer: Any) -> list[
 def text_fingerprint(text: str) -> str:
     """A hash of the text with case and white space folded: equal for near-identical copies."""
     normalised = " ".join(text.lower().split())
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(normalised.encode("utf-8", errors="surrogatepass")).hexdigest()[:16]
 
 
 def corpus_hash(records: list[dict[str, Any]]) -> str:

@@ -32,11 +32,11 @@ EXIT_STATUS_MEANING: dict[ExitStatus, str] = {
     ExitStatus.OK: "ok",
     ExitStatus.ERROR: "unexpected error",
     ExitStatus.USAGE: "usage",
-    ExitStatus.BAD_INPUT: "bad input (empty, binary, undecodable, unreadable, malformed)",
+    ExitStatus.BAD_INPUT: "bad input (empty, binary, undecodable, unreadable, malformed, over a size bound; or an --out that cannot be written)",
     ExitStatus.BAD_MODEL: "bad model (missing, corrupt, old pickle format, holds a pickle)",
     ExitStatus.INVALID_CORPUS: "invalid corpus",
-    ExitStatus.EXISTS: "output exists (pass --force)",
-    ExitStatus.INCOMPLETE: "a tagging run is incomplete (a part is missing or corrupt: rerun with --resume)",
+    ExitStatus.EXISTS: "output exists (pass --force) or another run is writing it",
+    ExitStatus.INCOMPLETE: "a tagging run is incomplete (a part is missing or corrupt, a worker died, the disk is full: rerun with --resume)",
     ExitStatus.NO_TEXT_LAYER: "a PDF with no text layer (a scan: run OCR first)",
     ExitStatus.ENCRYPTED: "a password-protected PDF or Word file",
     ExitStatus.INTERRUPTED: "interrupted",
@@ -101,3 +101,23 @@ class EncryptedDocumentError(InputError):
     """A PDF or Word file that needs a password to open."""
 
     exit_status = ExitStatus.ENCRYPTED
+
+
+# ---- output and run environment (issue 19) --------------------------------------------------
+
+
+class OutputError(CsvnlpError):
+    """An --out that cannot be written: a read-only folder, a file where a folder should be,
+    a name too long for the file system."""
+
+    exit_status = ExitStatus.BAD_INPUT
+
+
+class OutputBusyError(OutputExistsError):
+    """Another run is writing the same output right now."""
+
+
+class SchedulerError(UsageError):
+    """A --scheduler address that is malformed or where no Dask scheduler answers."""
+
+    exit_status = ExitStatus.USAGE

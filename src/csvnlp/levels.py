@@ -15,6 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class Level(str, Enum):
@@ -30,6 +34,14 @@ UNCERTAIN = "uncertain"
 # The entity labels (corpus/ANNOTATION_GUIDELINE.md): cluster organisations and initiatives;
 # funding programmes, agencies' programmes and call identifiers.
 ENTITY_LABELS: tuple[str, ...] = ("CLUSTER", "PROGRAMME")
+
+
+def level_matrix(level_lists: Iterable[Sequence[str]]) -> "np.ndarray":
+    """(n, 3) 0/1 rows, columns in ``LEVEL_KEYS`` order, from lists of level keys: gold labels
+    (a record's ``levels``) and predictions (a result's ``predicted``) alike."""
+    import numpy as np
+
+    return np.array([[1 if key in levels else 0 for key in LEVEL_KEYS] for levels in level_lists], dtype=int).reshape(-1, len(LEVEL_KEYS))
 
 
 @dataclass(frozen=True)

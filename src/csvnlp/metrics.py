@@ -1,20 +1,20 @@
-"""Scores for level predictions and entity spans: thin use of ``sklearn.metrics``, plus the
-case-resampling bootstrap scikit-learn does not offer.
+"""Scores of one set of level predictions or entity spans: thin use of ``sklearn.metrics``.
 
-The bootstrap draws case indices; a resample's score equals the score with each case
-weighted by how often it was drawn. Calling ``sklearn.metrics`` 10^5 times (1,000 resamples
-x 10 CV repeats x every metric) took minutes, so ``weighted_scores`` computes the same
-weighted confusion counts for all resamples in one matrix product; a test checks it against
-``sklearn.metrics`` with ``sample_weight``.
+Training (settings selection) and evaluation both score with these, so they live outside the
+evaluation package. ``weighted_scores`` gives the headline metrics for many case weightings at
+once (one matrix product of weighted confusion counts): the case bootstrap
+(``evaluation.bootstrap``) weights each case by how often a resample drew it, and calling
+``sklearn.metrics`` once per resample took minutes; a test checks it against ``sklearn.metrics``
+with ``sample_weight``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from csvnlp.levels import LEVEL_KEYS
+from csvnlp.levels import ENTITY_LABELS, LEVEL_KEYS
 
 HEADLINE_METRICS = ("macro_f1", "micro_f1", "subset_accuracy", "hamming_loss")
 
@@ -54,6 +54,27 @@ def level_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
     }
 
 
+def macro_f1_present(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """Macro-F1 over the levels that occur in the gold labels or the predictions only: on a
+    slice with no record of a level and no prediction of it, that level's F1 is undefined, not
+    0 (scikit-learn's ``zero_division=nan`` leaves it out of the mean)."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(labels, predicted, average="macro", zero_division=np.nan))
+
+
+def abstention(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """Share of the records annotated none that get no level (NaN when there is none)."""
+    none = labels.sum(axis=1) == 0
+    return float(np.mean(predicted[none].sum(axis=1) == 0)) if none.any() else float("nan")
+
+
+def coverage(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """Share of the records with a level that get at least one (NaN when there is none)."""
+    some = labels.sum(axis=1) > 0
+    return float(np.mean(predicted[some].sum(axis=1) > 0)) if some.any() else float("nan")
+
+
 def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
     # scikit-learn's definition, with zero_division=0: no true positives gives 0
     denominator = 2 * tp + fp + fn
@@ -80,74 +101,13 @@ def weighted_scores(labels: np.ndarray, predicted: np.ndarray, weights: np.ndarr
     }
 
 
-def _resample_weights(cases: int, n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return np.stack([np.bincount(rng.integers(0, cases, cases), minlength=cases) for _ in range(n)]).astype(float)
-
-
-def _summary(point: float, samples: np.ndarray) -> dict[str, float]:
-    return {"mean": round(float(point), 4), "low": round(float(np.percentile(samples, 2.5)), 4),
-            "high": round(float(np.percentile(samples, 97.5)), 4)}
-
-
-def interval(values: Sequence[float]) -> dict[str, float]:
-    """Mean and the 2.5th-97.5th percentile range of ``values``."""
-    array = np.asarray(values, dtype=float)
-    return {"mean": round(float(array.mean()), 4), "low": round(float(np.percentile(array, 2.5)), 4),
-            "high": round(float(np.percentile(array, 97.5)), 4)}
-
-
-def bootstrap_intervals(labels: np.ndarray, predictions: np.ndarray, n: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Each headline metric (mean over CV repeats) with a 95% interval from resampling the
-    cases (with few cases they are the main source of uncertainty, more than the folds).
-
-    ``predictions`` is (repeats, cases, levels)."""
-    weights = _resample_weights(len(labels), n, seed)
-    points = [level_metrics(labels, p) for p in predictions]
-    samples = [weighted_scores(labels, p, weights) for p in predictions]
-    out: dict[str, Any] = {}
-    for name in HEADLINE_METRICS:
-        out[name] = _summary(np.mean([pt[name] for pt in points]), np.mean([s[name] for s in samples], axis=0))
-    out["per_level_f1"] = {
-        key: _summary(np.mean([pt["per_level"][key]["f1"] for pt in points]), np.mean([s["per_level_f1"][:, j] for s in samples], axis=0))
-        for j, key in enumerate(LEVEL_KEYS)
-    }
-    return out
-
-
-def paired_bootstrap(labels: np.ndarray, predicted_a: np.ndarray, predicted_b: np.ndarray, n: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """B minus A for each headline metric and per-level F1, with a 95% interval from
-    resampling the same cases for both (paired). Arrays are (cases, levels) or
-    (repeats, cases, levels); repeats are averaged."""
-    a = predicted_a if np.ndim(predicted_a) == 3 else np.asarray(predicted_a)[None]
-    b = predicted_b if np.ndim(predicted_b) == 3 else np.asarray(predicted_b)[None]
-    weights = _resample_weights(len(labels), n, seed)
-
-    def mean_scores(predictions: np.ndarray) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        points = [level_metrics(labels, p) for p in predictions]
-        samples = [weighted_scores(labels, p, weights) for p in predictions]
-        point = {name: float(np.mean([pt[name] for pt in points])) for name in HEADLINE_METRICS}
-        point["per_level_f1"] = np.array([np.mean([pt["per_level"][k]["f1"] for pt in points]) for k in LEVEL_KEYS])
-        return point, {name: np.mean([s[name] for s in samples], axis=0) for name in (*HEADLINE_METRICS, "per_level_f1")}
-
-    (point_a, samples_a), (point_b, samples_b) = mean_scores(a), mean_scores(b)
-    out: dict[str, Any] = {name: {"a": round(point_a[name], 4), "b": round(point_b[name], 4),
-                                  "delta": _summary(point_b[name] - point_a[name], samples_b[name] - samples_a[name])}
-                           for name in HEADLINE_METRICS}
-    out["per_level_f1"] = {key: {"a": round(float(point_a["per_level_f1"][j]), 4), "b": round(float(point_b["per_level_f1"][j]), 4),
-                                 "delta": _summary(point_b["per_level_f1"][j] - point_a["per_level_f1"][j],
-                                                   samples_b["per_level_f1"][:, j] - samples_a["per_level_f1"][:, j])}
-                           for j, key in enumerate(LEVEL_KEYS)}
-    return out
-
-
 def entity_scores(gold: list[set[tuple[int, int, str]]], found: list[set[tuple[int, int, str]]]) -> dict[str, Any]:
     """Per label precision/recall/F1, exact (same offsets) and partial (overlapping) match.
 
     Span matching has no ``sklearn.metrics`` counterpart: precision counts found spans that
     match a gold span, recall gold spans that are matched."""
     scores: dict[str, Any] = {"exact": {}, "partial": {}}
-    for label in ("CLUSTER", "PROGRAMME"):
+    for label in ENTITY_LABELS:
         for mode in ("exact", "partial"):
             tp_gold = tp_found = n_gold = n_found = 0
             for g, f in zip(gold, found):

@@ -35,7 +35,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from csvnlp.features import LevelFeatures, TermCounts, TextStats, lexicon_densities, model_text, text_stats
-from csvnlp.levels import LEVEL_KEYS, UNCERTAIN
+from csvnlp.levels import LEVEL_KEYS, UNCERTAIN, level_matrix
 
 THRESHOLD_FLOOR = 0.35
 THRESHOLD_GRID = np.round(np.arange(THRESHOLD_FLOOR, 0.951, 0.025), 3)
@@ -57,8 +57,8 @@ def choose_relevance_threshold(is_level: np.ndarray, probabilities: np.ndarray) 
 
 
 def label_matrix(records: Sequence[dict[str, Any]]) -> np.ndarray:
-    """(n, 3) 0/1 rows, columns in ``LEVEL_KEYS`` order."""
-    return np.array([[1 if key in record["levels"] else 0 for key in LEVEL_KEYS] for record in records], dtype=int).reshape(-1, len(LEVEL_KEYS))
+    """(n, 3) 0/1 gold rows of corpus records, columns in ``LEVEL_KEYS`` order."""
+    return level_matrix(record["levels"] for record in records)
 
 
 def choose_thresholds(labels: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
@@ -217,7 +217,7 @@ class LevelModel(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """(n, 3) 0/1: levels at or above their threshold; all zero when ``uncertain``."""
-        return np.array([[1 if key in r["predicted"] else 0 for key in LEVEL_KEYS] for r in self.classify(X)], dtype=int).reshape(-1, len(LEVEL_KEYS))
+        return level_matrix(r["predicted"] for r in self.classify(X))
 
     def evidence(self, tfidf: Any, stats: Sequence[TextStats], relevance: np.ndarray) -> list[dict[str, float]]:
         """What the text gives to judge by: words, domain terms, nearest-case similarity, and

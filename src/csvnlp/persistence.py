@@ -184,7 +184,7 @@ def read_meta(directory: Path) -> dict[str, Any]:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelError(f"{directory} is not a csvnlp model (no {META_FILE}); {RETRAIN_HINT}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, a 5,000-digit number (issue 19)
         raise ModelError(f"{meta_path} is corrupt ({exc}); restore it from git or {RETRAIN_HINT}") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("files"), dict):
         raise ModelError(f"{meta_path} lacks the file checksums a csvnlp model records; {RETRAIN_HINT}")
@@ -292,10 +292,10 @@ def load_bundle(directory: Path | None = None) -> ModelBundle:
     return ModelBundle(level_model=level_model, entity_pipeline=entity_pipeline, meta=meta, path=directory)
 
 
-def refresh_model_card(bundle: ModelBundle, evaluation: dict[str, Any]) -> Path:
-    """Rewrite the model's README.md from its meta and an evaluation's metrics."""
+def refresh_model_card(bundle: ModelBundle, evaluation: Any) -> Path:
+    """Rewrite the model's README.md from its meta and an evaluation (``csvnlp.evaluation.Evaluation``)."""
     from csvnlp.corpus import write_text_atomically
-    from csvnlp.reporting import render_model_card
+    from csvnlp.model_card import render_model_card
 
     assert bundle.path is not None
     path = bundle.path / CARD_FILE

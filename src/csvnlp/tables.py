@@ -8,36 +8,34 @@ with its text, or with a ``problem`` saying why it cannot be tagged (a malformed
 an unterminated quote, a bad JSON line, a NUL byte, bytes that are not UTF-8, a record longer
 than ``MAX_RECORD_BYTES``). A bad record never ends the file: the reader resynchronises on the
 next line and carries on. Lines are read in bounded pieces, so memory stays flat whatever the
-input holds (a 1 GB line costs at most ``MAX_RECORD_BYTES``).
+input holds (a 1 GB line costs at most ``MAX_RECORD_BYTES``). The line reading and CSV record
+parsing live in ``csvlines``, the writing in ``table_output``.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
+import hashlib
 import json
-import zlib
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from csvnlp.csvlines import (MAX_RECORD_BYTES, Lines, TooLong, Unreadable, csv_records, decode_line, delimiter_from_header,
+                             delimiter_name)
 from csvnlp.errors import InputError
+from csvnlp.inputs import ICONV_NAMES, guess_encoding, json_value_problem, non_regular_file, without_surrogates
 from csvnlp.levels import LEVEL_KEYS
+from csvnlp.table_output import TableWriter
+
+__all__ = ["FORMATS", "OUTPUT_COLUMNS", "MAX_RECORD_BYTES", "Record", "Chunk", "TableReader", "TableWriter", "csv_records",
+           "delimiter_from_header", "table_format"]
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 # the output columns csvnlp writes itself (keep-columns may not clash with them)
 OUTPUT_COLUMNS = (
     ["id", "status", "predicted"] + [f"p_{key}" for key in LEVEL_KEYS] + ["clusters", "programmes", "language", "error"]
 )
-# A record (all its lines) larger than this is an error row rather than memory: four times the
-# longest text csvnlp classifies (inputs.MAX_TEXT_CHARS, up to 4 UTF-8 bytes a character).
-MAX_RECORD_BYTES = 4 * 200_000 * 4
-DELIMITERS = (",", "\t", ";", "|")  # in order of preference when the header line ties
-# The csv module's own per-field cap (128 KiB by default) would reject legitimate long texts
-# before our per-record cap can report them as one error row; the limit is module-wide.
-csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES + 1))
-
 
 def table_format(path: Path) -> str:
     suffixes = [s.lower() for s in path.suffixes]
@@ -71,245 +69,9 @@ class Chunk:
     kept: dict[str, list[Any]]
     position: int  # bytes (csv/jsonl) or rows (parquet) read so far, for progress
     lines: list[int] = field(default_factory=list)  # physical line of each record
+    # sha256 of the input read up to the end of this chunk, for --resume ("" for a folder)
+    input_sha256: str = ""
 
-
-class _Lines:
-    """Physical lines of a binary stream, read in bounded pieces, with a push-back queue so a
-    reader can go back to the line after a failed record and read on from there.
-
-    ``take`` raises ``_TooLong`` once the current record's lines pass ``MAX_RECORD_BYTES``;
-    the record's lines are remembered until ``start_record`` so they can be pushed back."""
-
-    def __init__(self, stream: Any, limit: int = MAX_RECORD_BYTES):
-        self.stream = stream
-        self.limit = limit
-        self.queue: deque[tuple[int, bytes, bool]] = deque()  # (line, bytes, complete)
-        self.next_line = 1
-        self.record: list[tuple[int, bytes]] = []  # lines taken for the current record
-        self.partial: tuple[int, bytes] | None = None  # a line cut short by the limit
-        self.used = 0
-        self.exhausted = False
-        self.first = True
-
-    def start_record(self) -> None:
-        self.record = []
-        self.used = 0
-        self.partial = None
-        self.exhausted = False
-
-    def _piece(self, size: int) -> tuple[int, bytes, bool]:
-        if self.queue:
-            return self.queue.popleft()
-        try:
-            data = self.stream.readline(size)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise _Unreadable(str(exc)) from None
-        number = self.next_line
-        if data.endswith(b"\n") or not data:
-            self.next_line += 1
-        # readline(size) stops short of size without a newline only at the end of the input
-        return number, data, data.endswith(b"\n") or len(data) < size
-
-    def take(self) -> tuple[int, bytes] | None:
-        """The next complete physical line (None at the end of the input)."""
-        if not self.queue and not self.first:
-            # the common case, kept short (it runs once per line of the input): a whole line
-            # read straight from the stream, within the limit
-            try:
-                data = self.stream.readline(self.limit - self.used + 1)
-            except (OSError, EOFError, zlib.error) as exc:
-                raise _Unreadable(str(exc)) from None
-            if data.endswith(b"\n") and self.used + len(data) <= self.limit:
-                number = self.next_line
-                self.next_line = number + 1
-                self.record.append((number, data))
-                self.used += len(data)
-                return number, data
-            number = self.next_line
-            if data.endswith(b"\n") or not data:
-                self.next_line += 1
-            self.queue.appendleft((number, data, data.endswith(b"\n") or len(data) < self.limit - self.used + 1))
-        number, data, complete = self._piece(self.limit - self.used + 1)
-        if not data:
-            self.exhausted = True
-            return None
-        while not complete and self.used + len(data) <= self.limit:
-            _, more, complete = self._piece(self.limit - self.used - len(data) + 1)
-            if not more:
-                break
-            data += more
-        if self.used + len(data) > self.limit:
-            self.partial = (number, data)
-            raise _TooLong()
-        if self.first:
-            self.first = False
-            if data.startswith(b"\xef\xbb\xbf"):
-                data = data[3:]
-        self.record.append((number, data))
-        self.used += len(data)
-        return number, data
-
-    def start_line(self) -> int:
-        """The line the current record started on."""
-        if self.record:
-            return self.record[0][0]
-        return self.partial[0] if self.partial else self.next_line
-
-    def resynchronise(self) -> None:
-        """After a failed record: read again from the line after its first one."""
-        later = [(n, d, True) for n, d in self.record[1:]]
-        if self.partial is not None:
-            if self.record:
-                later.append((self.partial[0], self.partial[1], False))
-            else:
-                self._skip_line()  # the record's own first line is too long: drop the rest of it
-        self.queue.extendleft(reversed(later))
-
-    def _skip_line(self) -> None:
-        while True:
-            _, data, complete = self._piece(1 << 16)
-            if not data or complete:
-                return
-
-
-class _TooLong(Exception):
-    pass
-
-
-class _Unreadable(Exception):
-    pass
-
-
-def _decode(data: bytes) -> tuple[str, bool]:
-    """The line as text, and whether it was valid UTF-8."""
-    try:
-        return data.decode("utf-8"), True
-    except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace"), False
-
-
-class _CsvFeed:
-    """Hands the csv module one decoded physical line at a time and notes, per record, what it
-    was made of: undecodable bytes, NUL bytes, and whether the input ended inside it."""
-
-    def __init__(self, lines: _Lines):
-        self.lines = lines
-        self.undecodable = False
-        self.nul = False
-        self.ended_inside = False
-
-    def start_record(self) -> None:
-        self.lines.start_record()
-        self.undecodable = self.nul = self.ended_inside = False
-
-    def __iter__(self) -> "_CsvFeed":
-        return self
-
-    def __next__(self) -> str:
-        taken = self.lines.take()
-        if taken is None:
-            # the csv module asks for another line mid-record only inside a quoted field
-            self.ended_inside = bool(self.lines.record)
-            raise StopIteration
-        data = taken[1]
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("utf-8", errors="replace")
-            self.undecodable = True
-        if b"\x00" in data:
-            self.nul = True
-        return text
-
-
-def csv_records(stream: Any, sep: str) -> Iterator[tuple[int, list[str] | None, str | None]]:
-    """(line, fields, problem) for every record of a CSV stream, the header included.
-
-    Never raises on malformed content: an unterminated quote, a record over the size limit or
-    a field the csv module rejects gives ``(line, leading_fields, reason)``, where
-    ``leading_fields`` are the fields complete on the record's first line (so the error row
-    can still carry the record's id), and reading goes on from the line after that record's
-    first line, so later records are still read."""
-    lines = _Lines(stream)
-    feed = _CsvFeed(lines)
-    # strict: a quote closed and followed by anything but a delimiter ("a"b) is an error, not
-    # glued on; that is how a stray quote that swallowed later records is caught mid-file
-    reader = csv.reader(feed, delimiter=sep, strict=True)
-    while True:
-        feed.start_record()
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except _TooLong:
-            start, leading = lines.start_line(), _leading_fields(lines, sep)
-            lines.resynchronise()
-            yield start, leading, f"record longer than {MAX_RECORD_BYTES:,} bytes (an unterminated quote, or a field too long to be a description); reading goes on at the next line"
-            continue
-        except csv.Error as exc:
-            if feed.ended_inside:
-                yield _unterminated(lines, sep)
-                continue
-            start, leading = lines.start_line(), _leading_fields(lines, sep)
-            lines.resynchronise()
-            reason = str(exc)
-            if "new-line character" in reason:
-                reason = "a bare carriage return (CR) inside an unquoted field"
-            yield start, leading, f"malformed CSV row ({reason})"
-            continue
-        except _Unreadable as exc:
-            raise InputError(f"the input cannot be read past line {lines.next_line} ({exc}); is it a complete, uncorrupted file?") from None
-        start = lines.start_line()
-        if feed.ended_inside:
-            yield _unterminated(lines, sep)
-            continue
-        if not fields:  # a blank line is not a record
-            continue
-        if feed.nul:
-            yield start, fields, "binary data (NUL byte) in this record"
-        elif feed.undecodable:
-            yield start, fields, "undecodable bytes: this record is not valid UTF-8"
-        else:
-            yield start, fields, None
-
-
-def _leading_fields(lines: "_Lines", sep: str) -> list[str]:
-    first = lines.record[0][1] if lines.record else lines.partial[1] if lines.partial else b""
-    text, _ = _decode(first[:65536])
-    try:  # (a bare CR is what may have broken the record: read past it here)
-        fields = next(csv.reader([text.rstrip("\r\n").replace("\r", " ")], delimiter=sep, strict=False), [])
-    except csv.Error:
-        return []
-    return fields[:-1]  # the last one is the field the record broke in
-
-
-def _unterminated(lines: _Lines, sep: str) -> tuple[int, list[str], str]:
-    start = lines.start_line()
-    span = f"lines {start}-{lines.record[-1][0]}" if len(lines.record) > 1 else f"line {start}"
-    leading = _leading_fields(lines, sep)
-    lines.resynchronise()
-    return start, leading, (f"unterminated quote: the quoted field opened on line {start} never closes (it swallowed {span}); "
-                            "the lines after it are read again as records")
-
-
-def delimiter_from_header(header: str) -> tuple[str, str]:
-    """The delimiter the header line uses most (outside quotes), and how it was chosen."""
-    counts = {d: 0 for d in DELIMITERS}
-    quoted = False
-    for ch in header:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in counts:
-            counts[ch] += 1
-    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
-    if not counts[best]:
-        return ",", "the header line holds none of , TAB ; | so it is one column"
-    seen = ", ".join(f"{counts[d]} {_name(d)}" for d in DELIMITERS if counts[d])
-    return best, f"detected from the header line: {seen}"
-
-
-def _name(delimiter: str) -> str:
-    return "TAB" if delimiter == "\t" else repr(delimiter)
 
 
 # ============================================================================ the reader
@@ -326,6 +88,10 @@ class TableReader:
             raise InputError(f"no such input file: {path}")
         if path.is_dir():
             raise InputError(f"{path} is a directory; give a table file")
+        kind = non_regular_file(path)
+        if kind:  # a pipe would be read twice (header, then rows) and could never be resumed
+            raise InputError(f"{path} is {kind}, not a file; csvnlp reads a table twice and resumes from it, so save it to a file first")
+        self.digest = hashlib.sha256()  # of every record's bytes as they are read (issue 19: resume checks it)
         self.sep: str | None = options.sep
         self.sep_reason = "given with --sep"
         self.empty = False
@@ -345,7 +111,7 @@ class TableReader:
         shown = ", ".join(self.columns[:30]) + (" ..." if len(self.columns) > 30 else "")
         message = f"{self.path}: no column(s) {', '.join(missing)}; the table has: {shown}"
         if self.format == "csv":
-            message += (f" (split on {_name(self.sep)}, {self.sep_reason}); if that is the wrong delimiter, "
+            message += (f" (split on {delimiter_name(self.sep)}, {self.sep_reason}); if that is the wrong delimiter, "
                         f"pass --sep (e.g. --sep ';' or --sep $'\\t')")
         return message
 
@@ -377,15 +143,15 @@ class TableReader:
     def _csv_header(self) -> list[str] | None:
         raw, stream = self._open_binary()
         try:
-            lines = _Lines(stream)
+            lines = Lines(stream)
             first = None
             while first is None:
                 lines.start_record()
                 try:
                     taken = lines.take()
-                except _TooLong:
+                except TooLong:
                     raise InputError(f"{self.path}: the header line is longer than {MAX_RECORD_BYTES:,} bytes; is it a CSV file?") from None
-                except _Unreadable as exc:
+                except Unreadable as exc:
                     raise InputError(f"{self.path}: cannot read it ({exc}); is it a complete, uncorrupted file?") from None
                 if taken is None:
                     self.empty = True  # nothing but blank lines: an empty table
@@ -394,8 +160,12 @@ class TableReader:
                     first = taken[1]
         finally:
             raw.close()
-        header_line, valid = _decode(first)
+        header_line, valid = decode_line(first)
         if "\x00" in header_line or not valid:
+            encoding = guess_encoding(first)
+            if encoding:
+                raise InputError(f"{self.path} is encoded in {encoding}, not UTF-8; convert it first, e.g. "
+                                 f"`iconv -f {ICONV_NAMES[encoding]} -t UTF-8 IN > OUT.csv`")
             raise InputError(f"{self.path}: the header line is not UTF-8 text (binary data?); give a CSV file with a header line")
         if self.sep is None:
             if self.path.name.lower().endswith((".tsv", ".tsv.gz")):
@@ -423,16 +193,16 @@ class TableReader:
         seen: dict[str, None] = {}
         parsed = records = 0
         try:
-            lines = _Lines(stream)
+            lines = Lines(stream)
             while records < 200:
                 lines.start_record()
                 try:
                     taken = lines.take()
-                except _TooLong:
+                except TooLong:
                     lines.resynchronise()
                     records += 1
                     continue
-                except _Unreadable as exc:
+                except Unreadable as exc:
                     raise InputError(f"{self.path}: cannot read it ({exc}); is it a complete, uncorrupted file?") from None
                 if taken is None:
                     break
@@ -488,6 +258,11 @@ class TableReader:
             yield self._chunk(index, first_row, batch, position)
 
     def _chunk(self, index: int, first_row: int, batch: list[Record], position: int) -> Chunk:
+        chunk = self._chunk_of(index, first_row, batch, position)
+        chunk.input_sha256 = self.digest.hexdigest()
+        return chunk
+
+    def _chunk_of(self, index: int, first_row: int, batch: list[Record], position: int) -> Chunk:
         texts: list[Any] = []
         problems: list[str | None] = []
         for record in batch:
@@ -528,11 +303,13 @@ class TableReader:
         expected = len(self.columns)
         positions = {name: self.columns.index(name) for name in self.wanted}
         try:
-            records = csv_records(stream, self.sep)
+            records = csv_records(stream, self.sep, self.digest)
             next(records)  # the header, checked in __init__
             for line, fields, problem in records:
                 if problem is None and len(fields) != expected:
                     problem = f"malformed CSV row: {len(fields)} field(s), the header has {expected}"
+                elif problem is None and [f.strip() for f in fields] == self.columns:
+                    problem = "the header line again (several exports joined into one file?): not a record"
                 if problem is None:
                     cells = {name: fields[i] for name, i in positions.items()}
                 else:  # an error row still carries what could be read (its id, above all)
@@ -545,22 +322,24 @@ class TableReader:
 
     def _jsonl_records(self) -> Iterator[tuple[Record, int]]:
         raw, stream = self._open_binary()
-        lines = _Lines(stream)
+        lines = Lines(stream)
         try:
             while True:
                 lines.start_record()
                 try:
                     taken = lines.take()
-                except _TooLong:
+                except TooLong:
                     start = lines.start_line()
+                    self.digest.update(lines.partial[1] if lines.partial else b"")
                     lines.resynchronise()
                     yield Record(start, {}, f"line longer than {MAX_RECORD_BYTES:,} bytes"), raw.tell()
                     continue
-                except _Unreadable as exc:
+                except Unreadable as exc:
                     raise InputError(f"{self.path}: cannot be read past line {lines.next_line} ({exc}); is it a complete, uncorrupted file?") from None
                 if taken is None:
                     return
                 number, data = taken
+                self.digest.update(data)
                 if not data.strip():
                     continue
                 yield Record(number, *_json_record(data, self.wanted, self.options.text_columns)), raw.tell()
@@ -577,7 +356,9 @@ class TableReader:
                 columns = {name: batch.column(name).to_pylist() for name in self.wanted}
                 for i in range(batch.num_rows):
                     done += 1
-                    yield Record(done, {name: values[i] for name, values in columns.items()}), done
+                    cells = {name: values[i] for name, values in columns.items()}
+                    self.digest.update(repr(cells).encode("utf-8", errors="surrogatepass"))
+                    yield Record(done, cells), done
         except InputError:
             raise
         except Exception as exc:
@@ -585,7 +366,7 @@ class TableReader:
 
 
 def _json_record(data: bytes, wanted: list[str], text_columns: list[str]) -> tuple[dict[str, Any], str | None]:
-    line, valid = _decode(data)
+    line, valid = decode_line(data)
     if not valid:
         return {}, "undecodable bytes: this line is not valid UTF-8"
     if "\x00" in line:
@@ -594,6 +375,8 @@ def _json_record(data: bytes, wanted: list[str], text_columns: list[str]) -> tup
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         return {}, f"invalid JSON ({exc.msg} at column {exc.colno})"
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits (Python's int limit)
+        return {}, f"invalid JSON ({json_value_problem(exc)})"
     except RecursionError:
         return {}, "invalid JSON: nested too deeply"
     if not isinstance(record, dict):
@@ -604,60 +387,25 @@ def _json_record(data: bytes, wanted: list[str], text_columns: list[str]) -> tup
 
 
 def _cell(value: Any) -> str:
+    """A carried value (id or kept column) as text that any output format can hold: a lone
+    surrogate (an emoji cut in half by an exporter) becomes U+FFFD, a Parquet struct or list
+    holding timestamps or bytes becomes JSON with those as text."""
     if value is None or (isinstance(value, float) and value != value):  # None or NaN
         return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (dict, list, tuple)):
+        text = json.dumps(value, ensure_ascii=False, default=_json_default)
+    elif isinstance(value, bytes):
+        text = value.decode("utf-8", errors="replace")
+    else:
+        text = value if isinstance(value, str) else str(value)
+    return without_surrogates(text)
+
+
+def _json_default(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
-    return value if isinstance(value, str) else str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
-# ============================================================================ writing
-
-
-class TableWriter:
-    """Appends Arrow tables to one CSV, JSONL or Parquet file (gzip for .gz names).
-
-    ``schema`` is written even when no table is: an empty input gives an empty output that
-    still has its header (CSV) or schema (Parquet)."""
-
-    def __init__(self, path: Path, fmt: str, gz: bool, schema: Any):
-        self.path, self.fmt, self.gz, self.schema = path, fmt, gz, schema
-        self._writer: Any = None
-        self._handle: Any = None
-
-    def _stream(self) -> Any:
-        handle = self.path.open("wb")
-        self._handle = handle
-        return gzip.GzipFile(fileobj=handle, mode="wb", mtime=0) if self.gz else handle
-
-    def write(self, table: Any) -> None:
-        import pyarrow.csv as pacsv
-        import pyarrow.parquet as pq
-
-        if self.fmt == "parquet":
-            if self._writer is None:
-                self._writer = pq.ParquetWriter(self.path, table.schema)
-            self._writer.write_table(table)
-        elif self.fmt == "csv":
-            if self._writer is None:
-                self._stream_obj = self._stream()
-                self._writer = pacsv.CSVWriter(self._stream_obj, table.schema)
-            self._writer.write_table(table)
-        else:
-            if self._writer is None:
-                self._writer = self._stream()
-            lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in table.to_pylist())
-            self._writer.write(lines.encode("utf-8"))
-
-    def close(self) -> None:
-        if self._writer is None and self.schema is not None:
-            self.write(self.schema.empty_table())
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        if self.fmt == "csv" and getattr(self, "_stream_obj", None) is not None and self._stream_obj is not self._handle:
-            self._stream_obj.close()
-        if self._handle is not None and not self._handle.closed:
-            self._handle.close()

@@ -16,7 +16,7 @@ from csvnlp.model import LevelModel, label_matrix
 from csvnlp.persistence import library_versions, read_meta, save_bundle
 from csvnlp.predict import ModelBundle
 from csvnlp.report_source import level_descriptions
-from csvnlp.reporting import render_model_card
+from csvnlp.model_card import render_model_card
 
 DEFAULT_SEED = 13
 

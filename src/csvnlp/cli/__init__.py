@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from csvnlp.cli._util import app, corpus_app
 # registers the commands, in the order `--help` lists them
-from csvnlp.cli import corpus, train, classify, tag, evaluate, annotate, compare  # noqa: F401,E402,I001
+from csvnlp.cli import corpus, train, classify, tag, evaluate, annotate, compare, serve  # noqa: F401,E402,I001
 
 __all__ = ["app", "corpus_app", "main"]
 

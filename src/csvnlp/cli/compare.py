@@ -26,23 +26,21 @@ def compare(
     Prints each model's macro-F1, micro-F1, subset accuracy, Hamming loss and per-level F1,
     B minus A with a paired bootstrap 95% interval (the same resampled cases for both), and a
     verdict. The test set is --test-set, else the frozen external split corpus/external_test/."""
-    from csvnlp.evaluation import compare_models
+    from csvnlp.evaluation import compare_models, to_jsonable
 
     result = run(lambda: compare_models(model_a, model_b, test_sets, cv=cv, corpus=corpus, repeats=repeats, n_jobs=jobs))
     if as_json:
-        echo_json(result)
+        echo_json(to_jsonable(result))
         return
-    paired = result["paired"]
-    typer.echo(f"A {model_a} ({result['models'][0]['cases']} training cases)   B {model_b} ({result['models'][1]['cases']} training cases)")
-    typer.echo(f"scored on {result['cases']} cases: {result['source']}")
-    for name, label in (("macro_f1", "macro-F1"), ("micro_f1", "micro-F1"), ("subset_accuracy", "subset accuracy"), ("hamming_loss", "Hamming loss (lower is better)")):
-        m = paired[name]
-        d = m["delta"]
-        typer.echo(f"{label:<31} A {m['a']:.3f}   B {m['b']:.3f}   B-A {d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]")
-    for key, m in paired["per_level_f1"].items():
-        d = m["delta"]
-        typer.echo(f"  F1 {key:<26} A {m['a']:.3f}   B {m['b']:.3f}   B-A {d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]")
-    if "uncertain_share" in result:
-        ua, ub = result["uncertain_share"]
+    typer.echo(f"A {model_a} ({result.models[0]['cases']} training cases)   B {model_b} ({result.models[1]['cases']} training cases)")
+    typer.echo(f"scored on {result.cases} cases: {result.source}")
+    rows = [(label, result.paired[name]) for name, label in (("macro_f1", "macro-F1"), ("micro_f1", "micro-F1"), ("subset_accuracy", "subset accuracy"),
+                                                             ("hamming_loss", "Hamming loss (lower is better)"))]
+    rows += [(f"  F1 {key}", score) for key, score in result.paired["per_level_f1"].items()]
+    for label, score in rows:
+        d = score.delta
+        typer.echo(f"{label:<31} A {score.a:.3f}   B {score.b:.3f}   B-A {d.value:+.3f} [{d.low:+.3f}, {d.high:+.3f}]")
+    if result.uncertain_share:
+        ua, ub = result.uncertain_share
         typer.echo(f"uncertain share                 A {ua:.1%}   B {ub:.1%}")
-    typer.echo(f"verdict (macro-F1): {result['verdict']}")
+    typer.echo(f"verdict (macro-F1): {result.verdict}")

@@ -14,14 +14,14 @@ from csvnlp.cli._util import JOBS_OPTION, app, echo_json, run
 def evaluate(
     out: Path = typer.Option(..., "--out", help="Directory for report.md (+ figures/), report.html and metrics.json."),
     corpus: List[Path] = typer.Option([Path("corpus/cases.jsonl")], "--corpus", help="Corpus directories or files for the cross-validation view (repeatable; default: the report's 27 cases). Cross-validating a large corpus is slow."),
-    external_test: Path = typer.Option(Path("corpus/external_test"), "--external-test", help="The frozen external test split (a directory or a file in the corpus format): the headline, scored with the model as it is."),
-    entity_test: Path = typer.Option(Path("corpus/entity_test"), "--entity-test", help="Names-only records of the frozen entity test split (a directory or a JSONL file); scored with the external test split's spans."),
+    frozen_split: Path = typer.Option(Path("corpus/external_test"), "--frozen-split", "--external-test", help="The frozen test split of annotated real records (a directory or a file in the corpus format): the headline, scored with the model as it is."),
+    entity_split: Path = typer.Option(Path("corpus/entity_test"), "--entity-split", "--entity-test", help="Names-only records of the frozen entity split (a directory or a JSONL file); scored with the frozen split's spans."),
     training_corpus: Path = typer.Option(Path("corpus"), "--training-corpus", help="The corpus the model was trained on: the prior baseline is fitted on its labels."),
     model: Optional[Path] = typer.Option(None, "--model", help="Model whose settings are evaluated (default: $CSVNLP_MODEL, else the packaged model)."),
     test_sets: List[Path] = typer.Option([], "--test-set", help="A labelled file in the corpus format (JSONL or CSV id,text,levels), scored with the model as it is (repeatable)."),
     repeats: int = typer.Option(10, "--repeats", min=1, help="Cross-validation repeats."),
     permutations: int = typer.Option(100, "--permutations", min=0, help="Label permutations for the significance test."),
-    no_external: bool = typer.Option(False, "--no-external", help="Skip the ERC/MSCA abstention and ERDF/ESF stability checks."),
+    no_unlabelled: bool = typer.Option(False, "--no-unlabelled-checks", "--no-external", help="Skip the unlabelled checks (ERC/MSCA abstention, ERDF/ESF level spread, languages of the funding extracts)."),
     nested: bool = typer.Option(True, "--nested/--no-nested", help="Choose the settings inside each training fold too (nested CV); --no-nested reuses the model's settings (faster, slightly optimistic)."),
     update_card: bool = typer.Option(True, "--update-card/--no-update-card", help="Refresh the model card (MODEL/README.md) from these metrics."),
     force: bool = typer.Option(False, "--force", help="Replace an existing report in --out."),
@@ -30,8 +30,8 @@ def evaluate(
 ) -> None:
     """Write an evaluation report a policy analyst and an ML engineer can both check.
 
-    Headline: the model as shipped on the frozen external test split of annotated real
-    records (corpus/external_test/): macro-F1 and per-level F1 on the clear rows with
+    Headline: the model as shipped on the frozen test split of annotated real records
+    (corpus/external_test/): macro-F1 and per-level F1 on the clear rows with
     case-bootstrap intervals, abstention on records annotated none and coverage of CSV
     records, beside the keyword rule and the prior on the same rows, per source, the targets
     met or missed, and entity precision/recall on the same records.
@@ -39,33 +39,32 @@ def evaluate(
     Second view: repeated iterative-stratified k-fold on the report's cases (plus
     leave-one-out), everything learned fitted on training folds only; baselines in the same
     folds; a permutation test; per-level metrics, confusion, reliability, threshold sweep,
-    learning curve; entity precision/recall; every misclassified case; the ERC/MSCA abstention
-    check and the level distribution over ERDF/ESF operations (when ../shared/data is present).
+    learning curve; entity precision/recall; every misclassified case. Unlabelled checks: the
+    ERC/MSCA abstention and the level distribution over ERDF/ESF operations (when ../shared/data
+    is present).
     """
     from csvnlp.evaluation import evaluate_to_directory, evaluation_summary
 
     say = (lambda message: typer.echo(f"... {message}", err=True)) if not as_json else None
     evaluation, paths = run(lambda: evaluate_to_directory(
-        out, corpus, external_test, entity_test, training_corpus, model=model, test_sets=test_sets, repeats=repeats,
-        permutations=permutations, external=not no_external, nested=nested, update_card=update_card, force=force,
+        out, corpus, frozen_split, entity_split, training_corpus, model=model, test_sets=test_sets, repeats=repeats,
+        permutations=permutations, unlabelled=not no_unlabelled, nested=nested, update_card=update_card, force=force,
         n_jobs=jobs, progress=say,
     ))
     summary = evaluation_summary(evaluation, paths)
     if as_json:
         echo_json(summary)
         return
-    external = evaluation.get("external_test")
-    m = summary["macro_f1"]
     typer.echo(f"wrote {paths['markdown']}, {paths['html']}, {paths['metrics']}")
-    if external:
-        typer.echo(f"frozen external test split, {external['clear_records']} clear rows:")
-        for name, view in summary["external_test"]["clear"].items():
-            f1 = view["macro_f1"]
-            typer.echo(f"  macro-F1 {name:<13} {f1['value']:.3f} [{f1['low']:.3f}, {f1['high']:.3f}]  abstention on none "
-                       f"{view['abstention_on_none']:.1%}  coverage {view['coverage_of_csv']:.1%}")
-        missed = [t["target"] for t in external["targets"] if not t["met"]]
+    frozen = evaluation.frozen_split
+    if frozen:
+        typer.echo(f"frozen test split, {frozen.clear_records} clear rows:")
+        for name, scores in frozen.clear.systems.items():
+            typer.echo(f"  macro-F1 {name:<13} {scores.macro_f1}  abstention on none {scores.abstention_on_none.value:.1%}  "
+                       f"coverage {scores.coverage_of_csv.value:.1%}")
+        missed = [t.target for t in frozen.targets if not t.met]
         typer.echo("  targets: " + ("all met" if not missed else "missed: " + ", ".join(missed)))
     typer.echo("cross-validation on the report's cases (second view):")
-    for name in ("model", "keyword_rule", "prior"):
-        typer.echo(f"macro-F1 {name:<13} {m[name]['mean']:.3f} [{m[name]['low']:.3f}, {m[name]['high']:.3f}]")
+    for name, scores in evaluation.cross_validation.headline.items():
+        typer.echo(f"macro-F1 {name:<13} {scores.macro_f1}")
     typer.echo(f"permutation p-value {summary['permutation_p_value']}")

@@ -1,4 +1,4 @@
-"""Texts from outside the corpus that the evaluation checks the model on (never trains on).
+"""Checks that need no labels, on real texts outside the corpus that nothing is trained on.
 
 - ``basic_research_abstracts``: ERC frontier-research and MSCA fellowship abstracts from the
   CORDIS H2020 extract, selected by the programme column (H2020-EU.1.1. is the ERC,
@@ -6,20 +6,24 @@
   share the model calls ``uncertain`` is an abstention rate that needs no labels.
 - ``funding_database_sample``: ERDF/ESF operation summaries (England 2014-2020, Northern
   Ireland ESF, Scotland), a real funding database, for the distribution of predicted levels.
-
 - ``multilingual_extracts``: every ERDF/ESF summary and every Kohesio beneficiary name, per
   file, for the share of each language (and of ``unsupported_language``) csvnlp meets there.
 
 All read from ``shared/data/external`` beside the repository (or ``$CSVNLP_SHARED_DATA``) and
-return None when it is not there; nothing is copied into the project.
+return None when it is not there (the check is then left out); nothing is copied into the project.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-DEFAULT_SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"
+import numpy as np
+
+from csvnlp.levels import LEVEL_KEYS
+
+DEFAULT_SHARED_DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "external"
 
 
 def shared_data_dir() -> Path:
@@ -85,3 +89,41 @@ def multilingual_extracts() -> dict[str, list[str]] | None:
         if column in frame.columns:
             found[name] = [t for t in frame[column].dropna().tolist() if t.strip()]
     return found or None
+
+
+def unlabelled_checks(bundle: Any) -> dict[str, Any]:
+    """Abstention on ERC/MSCA abstracts, the level distribution over ERDF/ESF operations, and
+    the share of each language (and of ``unsupported_language``) in the ESIF and Kohesio extracts."""
+    from collections import Counter
+
+    from csvnlp.language import model_languages, supported_check
+
+    out: dict[str, Any] = {}
+    extracts = multilingual_extracts()
+    if extracts:
+        supported = model_languages(bundle)
+        shares = {}
+        for name, texts in extracts.items():
+            checks = [supported_check(text, supported) for text in texts]
+            codes = Counter(guess.code for guess, _ in checks)
+            shares[name] = {"texts": len(texts),
+                            "unsupported_share": round(sum(not ok for _, ok in checks) / len(texts), 4),
+                            "languages": {code: round(n / len(texts), 4) for code, n in codes.most_common(8)}}
+        out["languages"] = {"supported": list(supported), "extracts": shares}
+    abstracts = basic_research_abstracts()
+    if abstracts:
+        results = bundle.level_model.classify(abstracts["texts"])
+        labelled: dict[str, int] = {}
+        for result in results:
+            for key in result["predicted"]:
+                labelled[key] = labelled.get(key, 0) + 1
+        out["abstention"] = {"source": abstracts["source"], "selection": abstracts["selection"], "texts": len(results),
+                             "uncertain_share": round(float(np.mean([r["status"] == "uncertain" for r in results])), 4),
+                             "labelled_levels": labelled}
+    sample = funding_database_sample()
+    if sample:
+        results = bundle.level_model.classify(sample["texts"])
+        out["stability"] = {"source": sample["source"], "files": sample["files"], "texts": len(results),
+                            "uncertain_share": round(float(np.mean([r["status"] == "uncertain" for r in results])), 4),
+                            "level_share": {key: round(float(np.mean([key in r["predicted"] for r in results])), 4) for key in LEVEL_KEYS}}
+    return out

@@ -1,0 +1,249 @@
+"""Where chunks are tagged: in this process, in a pool of worker processes, or on Dask.
+
+Each worker process loads the model once (``cached_bundle``) and tags whole chunks
+(``tag_chunk``); the client writes each result as a part (``tag_parts.PartStore``).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from csvnlp.errors import IncompleteRunError, InputError, SchedulerError
+from csvnlp.inputs import text_problem
+from csvnlp.tables import OUTPUT_COLUMNS, Chunk
+from csvnlp.tag_parts import LINE_COLUMN, ROW_COLUMN, ChunkSpan, PartStore
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+@lru_cache(maxsize=4)
+def cached_bundle(model_dir: str) -> Any:
+    """The model, loaded once per process (worker processes and Dask workers alike)."""
+    from csvnlp.persistence import load_bundle
+
+    return load_bundle(Path(model_dir))
+
+
+def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[Any]]:
+    """Tag one chunk; returns output columns (plain lists: cheap to send between processes)."""
+    bundle = cached_bundle(model_dir)
+    n = len(chunk.texts)
+    # issue 13: rows from a folder carry a file path; the document is read here, in the worker
+    from csvnlp.folders import resolve_documents
+    from csvnlp.language import classify_in_supported_languages
+
+    texts, problems, documents = resolve_documents(chunk.texts, chunk.problems)
+    reasons = [problems[i] or (None if documents[i] else text_problem(texts[i])) for i in range(n)]
+    good = [i for i in range(n) if reasons[i] is None]
+    # issue 13: texts in a language the model cannot read get status=unsupported_language, no level
+    results = classify_in_supported_languages(bundle, [texts[i] for i in good], entities=entities) if good else []
+    out: dict[str, list[Any]] = {name: [None] * n for name in OUTPUT_COLUMNS}
+    out["id"] = list(chunk.ids)
+    for i in range(n):
+        if reasons[i] is not None:
+            out["status"][i], out["predicted"][i], out["error"][i] = "error", "", reasons[i]
+            out["clusters"][i] = out["programmes"][i] = out["language"][i] = ""
+    for i, result in zip(good, results, strict=True):
+        out["status"][i] = result["status"]
+        out["predicted"][i] = ";".join(result["predicted"])
+        for item in result["levels"]:
+            out[f"p_{item['level']}"][i] = item["probability"]
+        out["clusters"][i] = _distinct(result["entities"], "CLUSTER")
+        out["programmes"][i] = _distinct(result["entities"], "PROGRAMME")
+        out["language"][i] = result["language"]
+        out["error"][i] = ""
+    for name, values in chunk.kept.items():
+        out[name] = list(values)
+    out[ROW_COLUMN] = list(range(chunk.first_row, chunk.first_row + n))
+    out[LINE_COLUMN] = list(chunk.lines) if chunk.lines else list(out[ROW_COLUMN])
+    return out
+
+
+def _distinct(entities: list[dict[str, Any]], label: str) -> str:
+    return ";".join(dict.fromkeys(e["text"] for e in entities if e["label"] == label))
+
+
+
+def _run_pool(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore, options: Any, model_dir: Path,
+              progress: Callable[[Chunk], None]) -> None:
+    """Worker processes each load the model once; at most 2 chunks per worker are in flight."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(options.jobs, mp_context=context, initializer=start_worker, initargs=(str(model_dir), os.getpid())) as pool:
+            in_flight: list[tuple[Chunk, ChunkSpan, Future[Any] | None]] = []
+            for chunk, span, todo in chunks:
+                future = pool.submit(tag_chunk, str(model_dir), chunk, options.entities) if todo else None
+                in_flight.append((chunk, span, future))
+                while len(in_flight) > 2 * options.jobs:
+                    _finish(in_flight.pop(0), store, progress)
+            while in_flight:
+                _finish(in_flight.pop(0), store, progress)
+    except BrokenProcessPool:
+        raise IncompleteRunError(
+            "a worker process died while tagging (killed by a signal, or by the system when memory ran out); the finished "
+            "chunks are kept: rerun with --resume (with fewer --jobs or a smaller --batch-size if memory is short)"
+        ) from None
+
+
+def start_worker(model_dir: str, parent: int) -> None:
+    """Pool initializer: tie the worker's life to the parent's, then load the model once."""
+    die_with_parent(parent)
+    cached_bundle(model_dir)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this worker process when ``parent`` ends, whatever ends it (issue 19, item 15): a
+    SIGTERM or SIGKILL of the parent gives its workers no chance to be told, and a forked
+    worker never sees its task pipe close (its siblings hold the same pipe open), so without
+    this each would wait forever with the model in memory. Linux's PR_SET_PDEATHSIG has the
+    kernel send SIGKILL the moment the parent dies; a thread that checks the parent pid once
+    a second covers systems without it."""
+    import ctypes
+    import signal
+    import threading
+    import time
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the thread below does it
+        pass
+    if os.getppid() != parent:  # the parent died before the kernel was told
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="csvnlp-parent-watch", daemon=True).start()
+
+
+def _finish(item: tuple[Chunk, ChunkSpan, Future[Any] | None], store: PartStore, progress: Callable[[Chunk], None]) -> None:
+    chunk, span, future = item
+    if future is not None:
+        store.write(span, future.result())
+    progress(chunk)
+
+
+def _run_dask(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore, options: Any, model_dir: Path,
+              progress: Callable[[Chunk], None]) -> None:
+    """Tag the table as ``dask.dataframe`` partitions on a Dask cluster (a LocalCluster unless
+    --scheduler names one).
+
+    The client first stages the chunks still to do as Parquet files (``OUTPUT.parts/input/``),
+    one per chunk: CSV exports with quoted multi-line fields cannot be split into byte ranges
+    safely, so ``dd.read_csv`` could cut a record in two, but a Parquet file per chunk can be
+    read by any worker. ``dd.read_parquet`` over those files gives one partition per chunk,
+    ``map_partitions`` tags them on the workers (each loads the model once), and the client
+    collects the partitions in order, a few at a time, into the same part files as the local
+    engine; each partition is checked to hold exactly its chunk's rows before it is written.
+    The staging directory and the model must be visible to the workers at the same paths (a
+    shared file system) when the cluster spans machines.
+    """
+    try:
+        import dask.dataframe as dd
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--engine dask needs Dask: pip install -e '.[dask]'") from None
+    client = _connect(options.scheduler) if options.scheduler else None  # a wrong address fails before any staging
+    staging = store.directory / "input"
+    staging.mkdir(exist_ok=True)
+    todo: list[ChunkSpan] = []
+    for chunk, span, needed in chunks:
+        if not needed:
+            progress(chunk)
+            continue
+        _stage_chunk(chunk, staging / f"chunk-{chunk.index:07d}.parquet")
+        todo.append(span)
+    if not todo:
+        if client is not None:
+            client.close()
+        return
+    cluster = None
+    if client is None:
+        cluster = LocalCluster(n_workers=max(options.jobs, 1), threads_per_worker=1, dashboard_address=None, processes=True)
+        client = Client(cluster)
+    try:
+        frame = dd.read_parquet([str(staging / f"chunk-{s.index:07d}.parquet") for s in todo], split_row_groups=False)
+        tagged = frame.map_partitions(_tag_frame, str(model_dir), options.entities, meta=_output_meta(options.keep_columns))
+        partitions = tagged.to_delayed()
+        if len(partitions) != len(todo):
+            raise IncompleteRunError(f"Dask made {len(partitions)} partitions of {len(todo)} staged chunks; rerun with --resume")
+        window = 2 * max(len(client.scheduler_info().get("workers", {})), 1)
+        for begin in range(0, len(partitions), window):
+            futures = client.compute(partitions[begin : begin + window])
+            for span, future in zip(todo[begin : begin + window], futures, strict=True):
+                result = future.result()
+                result = result.astype(object).where(result.notna(), None)  # pandas' NaN back to None
+                store.write(span, {name: result[name].tolist() for name in result.columns})
+                progress(Chunk(span.index, span.first_row, [], [None] * span.rows, [], {}, 0))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _connect(address: str) -> Any:
+    from distributed import Client
+
+    try:
+        return Client(address, timeout="10s")
+    except Exception as exc:  # distributed raises OSError, ValueError, TimeoutError... for a bad address
+        raise SchedulerError(
+            f"cannot reach a Dask scheduler at {address!r} ({type(exc).__name__}: {exc}); give the address of a running "
+            "scheduler (--scheduler tcp://HOST:8786), or leave --scheduler out to start a local cluster"
+        ) from None
+
+
+def _stage_chunk(chunk: Chunk, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {
+        "_row": pa.array(range(chunk.first_row, chunk.first_row + len(chunk.texts)), type=pa.int64()),
+        # a folder's chunk has no input lines: its record numbers stand in for them
+        "_line": pa.array(chunk.lines or list(range(chunk.first_row, chunk.first_row + len(chunk.texts))), type=pa.int64()),
+        "_id": pa.array(chunk.ids, type=pa.string()),
+        "_text": pa.array([t if isinstance(t, str) else None for t in chunk.texts], type=pa.string()),
+        "_problem": pa.array(chunk.problems, type=pa.string()),
+    }
+    for name, values in chunk.kept.items():
+        columns[f"_keep:{name}"] = pa.array(values, type=pa.string())
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(pa.table(columns), tmp)
+    os.replace(tmp, path)
+
+
+def _tag_frame(frame: Any, model_dir: str, entities: bool) -> Any:
+    """One dask.dataframe partition (a staged chunk) -> its output rows, on a worker."""
+    import pandas as pd
+
+    if frame.empty:
+        return _output_meta([c.split(":", 1)[1] for c in frame.columns if c.startswith("_keep:")])
+    rows = frame["_row"].tolist()
+    chunk = Chunk(
+        index=-1, first_row=int(rows[0]), ids=frame["_id"].tolist(), texts=frame["_text"].tolist(),
+        problems=[p if isinstance(p, str) else None for p in frame["_problem"].tolist()],
+        kept={c.split(":", 1)[1]: frame[c].tolist() for c in frame.columns if c.startswith("_keep:")},
+        position=0, lines=[int(x) for x in frame["_line"].tolist()],
+    )
+    return pd.DataFrame(tag_chunk(model_dir, chunk, entities))
+
+
+def _output_meta(keep_columns: Sequence[str]) -> Any:
+    import pandas as pd
+
+    columns = {name: pd.Series(dtype="float64" if name.startswith("p_") else "object") for name in OUTPUT_COLUMNS}
+    columns.update({name: pd.Series(dtype="object") for name in keep_columns})
+    columns[ROW_COLUMN] = pd.Series(dtype="int64")
+    columns[LINE_COLUMN] = pd.Series(dtype="int64")
+    return pd.DataFrame(columns)
