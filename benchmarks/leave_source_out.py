@@ -7,7 +7,7 @@ keyword rule. Only training records are read (``corpus/cases.jsonl`` and ``corpu
 the frozen test split is never touched here.
 
 Usage (from the repository root):
-    python benchmarks/leave_source_out.py                       # the shipped recipe
+    python benchmarks/leave_source_out.py                       # the recipe csvnlp train uses ("both")
     python benchmarks/leave_source_out.py --recipe NAME --jobs 1
     python benchmarks/leave_source_out.py --list                # the recipes
 Writes benchmarks/results/leave_source_out/<recipe>.json and prints a table.
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from csvnlp.corpus import load_corpus, split_records  # noqa: E402
-from csvnlp.leave_source_out import evaluate_leave_source_out  # noqa: E402
+from csvnlp.evaluation.leave_source_out import evaluate_leave_source_out  # noqa: E402
 from csvnlp.training import report_prototypes  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "leave_source_out"
@@ -76,7 +76,7 @@ def table(result: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--recipe", default="shipped")
+    parser.add_argument("--recipe", default="both")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
@@ -92,7 +92,7 @@ def main() -> int:
     prototypes = report_prototypes(args.corpus)
     started = time.time()
     if args.in_source:
-        from csvnlp.leave_source_out import hold_out_each_family, in_source_groups, score_held_out
+        from csvnlp.evaluation.leave_source_out import hold_out_each_family, in_source_groups, score_held_out
 
         held = hold_out_each_family(records, prototypes, recipes()[args.recipe], seed=args.seed, n_jobs=args.jobs,
                                     outer_groups=in_source_groups(records, seed=args.seed), progress=lambda m: print(m, file=sys.stderr))

@@ -10,9 +10,9 @@ from typing import Any, Callable, Sequence
 from csvnlp.corpus import REPORT_FILE, corpus_hash
 from csvnlp.entities import learned_patterns, train_entity_pipeline
 from csvnlp.errors import CorpusError, OutputExistsError
-from csvnlp.leave_source_out import source_family
 from csvnlp.levels import DEFINITIONS, LEVEL_KEYS
 from csvnlp.model import LevelModel, label_matrix
+from csvnlp.source_families import source_family
 from csvnlp.persistence import library_versions, read_meta, save_bundle
 from csvnlp.predict import ModelBundle
 from csvnlp.report_source import level_descriptions
@@ -35,29 +35,27 @@ def prototypes_for(corpus_paths: Sequence[Path]) -> dict[str, list[str]]:
     return report_prototypes(directories[0] if directories else Path("corpus"))
 
 
-def selection_repeats(n_records: int) -> int:
-    """Repeats average out the luck of the fold assignment, which matters with 27 cases; with
-    thousands of texts one pass gives the same choice at a third of the cost."""
-    return 3 if n_records < 1000 else 1
-
-
 def fit_level_model(
     texts: Sequence[str], labels: Any, families: Sequence[str], prototypes: dict[str, list[str]], seed: int = DEFAULT_SEED,
     n_jobs: int | None = None, grid: Sequence[dict[str, Any]] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> LevelModel:
-    """The training recipe of the level model: settings and thresholds chosen by CV on these
-    texts, then one fit. ``families`` (each text's source family) is what leave-one-source-out
-    evaluation groups by; the selection result is kept as ``selection_``."""
-    from csvnlp.selection import TRAINING_GRID, select_settings
+    """The training recipe of the level model (issue 18): settings, level thresholds and the
+    relevance threshold chosen on out-of-source folds (``GroupKFold`` over ``families``, each
+    text's source family) and stratified folds pooled, then one fit (``transfer.fit_transfer_model``).
+    Chosen because it held out better on leave-one-source-out evaluation without losing on known
+    sources. A corpus with fewer than three families or no records labelled none (the 27 report
+    cases alone) keeps the stratified selection, which is all such a corpus allows. The
+    selection result is ``selection_``, its scheme ``selection_scheme_``."""
+    import numpy as np
 
-    texts = list(texts)
-    selection = select_settings(texts, labels, prototypes, grid=grid or TRAINING_GRID, repeats=selection_repeats(len(texts)),
-                                seed=seed, n_jobs=n_jobs, progress=progress)
-    model = LevelModel(prototypes, thresholds=[float(t) for t in selection.thresholds], random_state=seed,
-                       **selection.setting).fit(texts, labels)
-    model.selection_ = selection
-    return model
+    from csvnlp.transfer import TRANSFER_GRID, TransferOptions, fit_transfer_model, stratified_selection
+
+    labels = np.asarray(labels, dtype=int)
+    if len(set(families)) < 3 or labels.any(axis=1).all():
+        return stratified_selection(list(texts), labels, list(families), prototypes, seed, n_jobs, grid=grid, progress=progress)
+    options = TransferOptions(both=True, grid=list(grid or TRANSFER_GRID))
+    return fit_transfer_model(texts, labels, families, prototypes, seed, options)
 
 
 def train_bundle(
@@ -86,7 +84,6 @@ def train_bundle(
     level_model = fit_level_model(texts, labels, [source_family(r) for r in records], prototypes, seed, n_jobs,
                                   grid=grid, progress=progress)
     selection = level_model.selection_
-    repeats = selection_repeats(len(records))
     entity_training = list(records) + list(entity_records)
     if recognizer:
         entity_pipeline, entity_info = train_entity_pipeline(entity_training, seed=seed, gazetteer=gazetteer)
@@ -118,7 +115,7 @@ def train_bundle(
         "trained_at": trained_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": seed,
         "cross_validation": {
-            "scheme": f"iterative-stratified 4-fold, {repeats} repeat{'s' if repeats > 1 else ''}",
+            "scheme": level_model.selection_scheme_,
             "macro_f1": selection.cv_macro_f1,
             "macro_f1_range_over_repeats": list(selection.cv_macro_f1_interval),
             "per_level_f1": selection.cv_per_level_f1,

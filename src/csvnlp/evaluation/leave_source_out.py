@@ -31,36 +31,13 @@ import numpy as np
 
 from csvnlp.levels import LEVEL_KEYS
 from csvnlp.metrics import macro_f1
+from csvnlp.source_families import FAMILIES, REPORT_CASES, source_family  # noqa: F401 (re-exported)
 
-REPORT_CASES = "report cases"
-# Source field of a real record -> the family a user would meet as one database.
-FAMILIES: dict[str, str] = {
-    "cordis_h2020": "CORDIS H2020",
-    "cordis_h2020_xml": "CORDIS H2020",
-    "cordis_fp7": "CORDIS FP7",
-    "cordis_water_fp7": "CORDIS FP7",
-    "cordis_horizon_europe": "CORDIS Horizon Europe",
-    "cordis_water_sme": "CORDIS water SME",
-    "esif_england": "ERDF/ESF England",
-    "esif_scotland": "ERDF/ESF Scotland",
-    "esif_northern_ireland": "ERDF/ESF Northern Ireland",
-    "esif_malta": "ERDF/ESF Malta",
-    "esif_ireland": "ERDF/ESF Ireland",
-    "call_topics": "call topics",
-}
 # Issue 18's targets for a held-out family with at least MIN_CLEAR_ROWS clear rows.
 MIN_CLEAR_ROWS = 20
 TARGET_MACRO_F1 = 0.75
 TARGET_MARGIN_OVER_RULE = 0.15
 TARGET_GAP_TO_FROZEN = 0.08
-
-
-def source_family(record: dict[str, Any]) -> str:
-    """The family of a record: its database for a real record (``source_file`` present), the
-    report for one of the 27 cases, else the record's own source (an analyst's addition)."""
-    if "source_file" not in record:
-        return REPORT_CASES if "section" in record else str(record.get("source") or "unknown")
-    return FAMILIES.get(str(record.get("source")), str(record.get("source")))
 
 
 def macro_f1_present(labels: np.ndarray, predicted: np.ndarray) -> float:
@@ -117,7 +94,7 @@ def _round(value: float) -> float | None:
 
 # A recipe: (texts, labels (n, 3), family per text, prototypes, seed, n_jobs) -> a fitted model
 # with ``classify(texts)`` (LevelModel's interface). ``training.fit_level_model`` is the one
-# ``csvnlp train`` uses; experiments pass others.
+# ``csvnlp train`` uses; ``transfer.RECIPES`` holds the others measured.
 Recipe = Callable[[list[str], np.ndarray, list[str], dict[str, list[str]], int, "int | None"], Any]
 
 
@@ -189,7 +166,7 @@ def in_source_groups(records: Sequence[dict[str, Any]], folds: int = 4, seed: in
 
 def score_held_out(records: Sequence[dict[str, Any]], held_out: Sequence[HeldOut]) -> dict[str, Any]:
     """Per family (clear rows and all rows): the model beside the keyword rule on the same rows."""
-    from csvnlp.evaluation import keyword_rule
+    from csvnlp.baselines import keyword_rule
     from csvnlp.model import label_matrix
 
     labels = label_matrix(records)
@@ -251,6 +228,29 @@ def records_fingerprint(records: Sequence[dict[str, Any]]) -> str:
     for r in records:
         digest.update(json.dumps([r.get("id"), r["text"], sorted(r["levels"]), r.get("confidence", "clear"), source_family(r)]).encode())
     return digest.hexdigest()
+
+
+@dataclass
+class LeaveSourceOutResult:
+    """The leave-one-source-out view of ``csvnlp evaluate`` (plain data, as metrics.json holds it)."""
+
+    scheme: str
+    recipe: str
+    records: int
+    records_sha256: str
+    families: dict[str, Any]
+    pooled: dict[str, Any]
+    summary: dict[str, Any]
+
+
+def leave_source_out_view(records: Sequence[dict[str, Any]], prototypes: dict[str, list[str]], seed: int = 13,
+                          n_jobs: int | None = None, frozen_macro_f1: float | None = None,
+                          progress: Callable[[str], None] | None = None) -> LeaveSourceOutResult:
+    """The view ``csvnlp evaluate`` reports: the training recipe held out per family."""
+    result = evaluate_leave_source_out(records, prototypes, seed=seed, n_jobs=n_jobs, frozen_macro_f1=frozen_macro_f1, progress=progress)
+    return LeaveSourceOutResult(scheme=result["scheme"], recipe="csvnlp train (training.fit_level_model)", records=result["records"],
+                                records_sha256=result["records_sha256"], families=result["families"], pooled=result["pooled"],
+                                summary=result["summary"])
 
 
 def evaluate_leave_source_out(
