@@ -245,9 +245,29 @@ class LeaveSourceOutResult:
 
 def leave_source_out_view(records: Sequence[dict[str, Any]], prototypes: dict[str, list[str]], seed: int = 13,
                           n_jobs: int | None = None, frozen_macro_f1: float | None = None,
-                          progress: Callable[[str], None] | None = None) -> LeaveSourceOutResult:
-    """The view ``csvnlp evaluate`` reports: the training recipe held out per family."""
-    result = evaluate_leave_source_out(records, prototypes, seed=seed, n_jobs=n_jobs, frozen_macro_f1=frozen_macro_f1, progress=progress)
+                          progress: Callable[[str], None] | None = None, cache: Any = None) -> LeaveSourceOutResult:
+    """The view ``csvnlp evaluate`` reports: the training recipe held out per family.
+
+    ``cache``: a JSON file of held-out results (``benchmarks/leave_source_out.py --recipe both``
+    writes one). Eleven refits take minutes on a shared machine, and the result depends only on
+    the records, the seed and the recipe, so a file written for the same records (sha256 of ids,
+    texts, labels, confidence and family), the same seed and the shipped recipe is reused; the
+    targets are checked again against this run's frozen-split figure."""
+    import json
+    from pathlib import Path
+
+    result = None
+    if cache is not None and Path(cache).exists():
+        stored = json.loads(Path(cache).read_text(encoding="utf-8"))
+        if (stored.get("records_sha256") == records_fingerprint(records) and stored.get("recipe") == "both"
+                and f"--seed {seed}" in stored.get("command", "")):
+            result = stored
+            result["scheme"] += f" (held-out results read from {cache}, written for these records by: {stored['command']})"
+            if progress:
+                progress(f"leave-one-source-out: reusing {cache} (same records, seed and recipe)")
+    if result is None:
+        result = evaluate_leave_source_out(records, prototypes, seed=seed, n_jobs=n_jobs, frozen_macro_f1=frozen_macro_f1, progress=progress)
+    result["summary"] = summarise({"families": result["families"]}, frozen_macro_f1)
     return LeaveSourceOutResult(scheme=result["scheme"], recipe="csvnlp train (training.fit_level_model)", records=result["records"],
                                 records_sha256=result["records_sha256"], families=result["families"], pooled=result["pooled"],
                                 summary=result["summary"])

@@ -15,6 +15,11 @@ from csvnlp.evaluation.test_sets import LabelledSetResult, load_evaluation_recor
 from csvnlp.levels import ENTITY_LABELS, level_matrix
 
 
+# Held-out results of the shipped recipe, written by `python benchmarks/leave_source_out.py`; reused
+# when written for the same training records (``leave_source_out_view``).
+LEAVE_SOURCE_OUT_CACHE = Path("benchmarks/results/leave_source_out/both.json")
+
+
 @dataclass
 class Evaluation:
     """Everything one evaluation measured. ``views`` holds further typed results (each
@@ -62,6 +67,7 @@ def evaluate_model(
     training_records: Sequence[dict[str, Any]] | None = None,
     entity_split: Sequence[dict[str, Any]] = (),
     leave_source_out: bool = False,
+    leave_source_out_cache: Path | None = None,
 ) -> Evaluation:
     """The headline first (the model as it is on the frozen split, when given), then the
     second view: cross-validation on ``records`` (the report's 27 cases by default)."""
@@ -84,7 +90,7 @@ def evaluate_model(
             progress(f"leave-one-source-out over {len(training_records)} training records (the training recipe refitted per held-out family)")
         reference = headline.clear.systems["model"].macro_f1.value if headline else None
         views.append(leave_source_out_view(training_records, prototypes, seed=int(meta.get("seed", 13)), n_jobs=n_jobs,
-                                           frozen_macro_f1=reference, progress=progress))
+                                           frozen_macro_f1=reference, progress=progress, cache=leave_source_out_cache))
     checks = {}
     if unlabelled:
         if progress:
@@ -121,7 +127,8 @@ def evaluate_to_directory(
     evaluation = evaluate_model(sets.corpus, prototypes_for(corpus), bundle, sets.labelled, repeats=repeats,
                                 permutations=permutations, unlabelled=unlabelled, progress=progress, nested=nested,
                                 n_jobs=n_jobs, frozen_split=sets.frozen_split, training_records=sets.training,
-                                entity_split=sets.entity_split, leave_source_out=leave_source_out)
+                                entity_split=sets.entity_split, leave_source_out=leave_source_out,
+                                leave_source_out_cache=LEAVE_SOURCE_OUT_CACHE if LEAVE_SOURCE_OUT_CACHE.exists() else None)
     paths = write_report(evaluation, bundle.meta, out)
     if update_card and bundle.path is not None:
         refresh_model_card(bundle, evaluation)
