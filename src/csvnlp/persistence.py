@@ -1,11 +1,12 @@
 """A model on disk: plain data only, so loading one runs no code.
 
-Layout of a model directory (format 2)::
+Layout of a model directory (format 3)::
 
     level_model.npz        arrays: coefficients, intercepts, thresholds, IDF weights, the level
-                           centroids and the training texts' TF-IDF rows (sparse, as CSR parts);
-                           read with ``numpy.load(allow_pickle=False)``
+                           centroids and the nearest-case index (each training case's strongest
+                           terms: no training matrix); read with ``numpy.load(allow_pickle=False)``
     level_model.json       parameters, vocabulary (in column order), stop words, prototypes
+                           (``LevelModel.to_arrays`` writes both, ``LevelModel.from_arrays`` reads them)
     entity_patterns.jsonl  the entity pipeline's learned phrases and gazetteer entries, one
                            {"label", "pattern", "source"} a line
     entity_pipeline.json   how rule and recognizer spans combine per label, and the trigger
@@ -32,6 +33,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -40,10 +42,9 @@ from typing import Any
 import numpy as np
 
 from csvnlp.errors import ModelError, OutputExistsError
-from csvnlp.levels import LEVEL_KEYS
 from csvnlp.predict import ModelBundle
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: no training matrix, dense centroids, nearest-case index (issue 20)
 ARRAYS_FILE = "level_model.npz"
 SETTINGS_FILE = "level_model.json"
 PATTERNS_FILE = "entity_patterns.jsonl"
@@ -85,36 +86,6 @@ def library_versions() -> dict[str, str]:
 # ---------------------------------------------------------------------------- saving
 
 
-def _csr_arrays(prefix: str, matrix: Any) -> dict[str, np.ndarray]:
-    matrix = matrix.tocsr()
-    return {f"{prefix}_data": matrix.data, f"{prefix}_indices": matrix.indices.astype(np.int64),
-            f"{prefix}_indptr": matrix.indptr.astype(np.int64), f"{prefix}_shape": np.array(matrix.shape, dtype=np.int64)}
-
-
-def level_model_data(model: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """(arrays, JSON settings) that describe a fitted ``LevelModel`` completely."""
-    from csvnlp.features import STOP_WORDS, TOKEN_PATTERN
-
-    vectorizer = model.features_.vectorizer_
-    arrays = {
-        "coef": model.coef_, "intercept": model.intercept_, "thresholds": model.thresholds_,
-        "relevance_coef": model.relevance_coef_, "relevance_intercept": model.relevance_intercept_,
-        "relevance_threshold": np.array([model.relevance_threshold_], dtype=np.float64),
-        "idf": vectorizer.idf_,
-        **_csr_arrays("centroids", model.features_.centroids_),
-        **_csr_arrays("training", model.training_matrix_),
-    }
-    settings = {
-        "params": {k: v for k, v in model.get_params().items() if k not in ("prototypes", "thresholds")},
-        "thresholds_param": model.thresholds if isinstance(model.thresholds, str) else [float(t) for t in model.thresholds],
-        "prototypes": model.prototypes,
-        "vocabulary": list(vectorizer.get_feature_names_out()),
-        "stop_words": list(STOP_WORDS),
-        "token_pattern": TOKEN_PATTERN,
-    }
-    return arrays, settings
-
-
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Like ``numpy.savez_compressed``, but byte-identical for identical arrays (numpy stamps
     each member with the current time), so retraining on the same corpus gives the same files."""
@@ -148,7 +119,7 @@ def save_bundle(bundle: ModelBundle, directory: Path, force: bool = False) -> Pa
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a model directory is shared like any other
     try:
-        arrays, settings = level_model_data(bundle.level_model)
+        arrays, settings = bundle.level_model.to_arrays()
         write_npz(staging / ARRAYS_FILE, arrays)
         (staging / SETTINGS_FILE).write_text(json.dumps(settings, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         save_entity_pipeline(bundle.entity_pipeline, staging, PATTERNS_FILE)
@@ -188,7 +159,58 @@ def read_meta(directory: Path) -> dict[str, Any]:
         raise ModelError(f"{meta_path} is corrupt ({exc}); restore it from git or {RETRAIN_HINT}") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("files"), dict):
         raise ModelError(f"{meta_path} lacks the file checksums a csvnlp model records; {RETRAIN_HINT}")
+    validate_meta(meta, meta_path)
     return meta
+
+
+# Every file a model may hold, by name, and the format its content must have (issue 19, item
+# 18): a file is loaded only if it *is* what its name declares, so a pickle of any protocol,
+# a zlib-compressed joblib file or anything else under any name is refused before loading.
+DECLARED_FORMATS = {".npz": "npz", ".json": "json", ".jsonl": "jsonl", ".md": "text", ".cfg": "json", ".bin": "msgpack"}
+DECLARED_BY_NAME = {"model": "msgpack", "moves": "msgpack", "key2row": "msgpack", "vectors": "npy", "cfg": "json"}  # spaCy's files
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def declared_format(relative: Path) -> str | None:
+    """The format a model file's name declares, or None for a name no csvnlp model uses."""
+    if relative.suffix.lower() in PICKLE_SUFFIXES:
+        return None
+    return DECLARED_FORMATS.get(relative.suffix.lower()) or (DECLARED_BY_NAME.get(relative.name) if not relative.suffix else None)
+
+
+def format_problem(path: Path, declared: str) -> str | None:
+    """Why ``path``'s content is not ``declared`` (None when it is)."""
+    import zipfile
+
+    data = path.read_bytes()
+    try:
+        if declared == "npz":
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    with archive.open(info) as member:
+                        if not info.filename.endswith(".npy") or member.read(6) != b"\x93NUMPY":
+                            return f"member {info.filename} is not a NumPy array"
+        elif declared == "npy":
+            if not data.startswith(b"\x93NUMPY"):
+                return "not a NumPy array"
+            import io
+
+            np.load(io.BytesIO(data), allow_pickle=False)
+        elif declared == "json":
+            json.loads(data.decode("utf-8"))
+        elif declared == "jsonl":
+            for line in data.decode("utf-8").split("\n"):
+                if line.strip():
+                    json.loads(line)
+        elif declared == "text":
+            data.decode("utf-8")
+        elif declared == "msgpack":
+            import srsly
+
+            srsly.msgpack_loads(data)
+    except Exception as exc:  # any parser's failure means the same: not the declared format
+        return f"not {declared} ({type(exc).__name__})"
+    return None
 
 
 def _is_pickle(path: Path) -> bool:
@@ -200,13 +222,46 @@ def _is_pickle(path: Path) -> bool:
 
 
 def refuse_pickles(directory: Path) -> None:
-    """Raise ModelError if any file in the model directory is a pickle (code, not data)."""
+    """Raise ModelError if any file in the model directory is plainly a pickle (by suffix or a
+    protocol-2+ header); ``refuse_undeclared_formats`` catches the rest after the checksums."""
     found = [p for p in sorted(directory.rglob("*")) if p.is_file() and _is_pickle(p)]
     if found:
         raise ModelError(
             f"{directory} holds a pickle ({found[0].relative_to(directory)}); csvnlp models are plain data "
             f"and a pickle can run code when loaded, so this model is refused. Use a model saved by this csvnlp, or {RETRAIN_HINT}"
         )
+
+
+def refuse_undeclared_formats(directory: Path) -> None:
+    """Raise ModelError unless every file in the model directory is plain data in the format
+    its name declares (npz, JSON, JSON Lines, msgpack, NumPy, UTF-8 text): a pickle of any
+    protocol, compressed or not, can run code when loaded, whatever it is called."""
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(directory)
+        declared = declared_format(relative)
+        problem = "a file no csvnlp model holds" if declared is None else format_problem(path, declared)
+        if problem:
+            raise ModelError(
+                f"{directory} holds {relative} ({problem}): only plain data in the format its name declares is loaded "
+                f"(a pickle or other code could run), so this model is refused. Use a model saved by this csvnlp, or {RETRAIN_HINT}"
+            )
+
+
+def validate_meta(meta: dict[str, Any], meta_path: Path) -> None:
+    """meta.json's fields that loading relies on, checked like every other model file: file
+    names that stay inside the model folder, and languages as a list of ISO 639 codes."""
+    directory = meta_path.parent.resolve()
+    for name, digest in meta["files"].items():
+        target = (directory / name).resolve()
+        if not isinstance(digest, str) or Path(name).is_absolute() or ".." in Path(name).parts or directory not in target.parents:
+            raise ModelError(f"{meta_path} lists a file outside the model folder ({name!r}); refusing to load it. {RETRAIN_HINT}")
+    languages = meta.get("languages")
+    if languages is not None and (not isinstance(languages, list) or not languages
+                                  or not all(isinstance(code, str) and LANGUAGE_CODE.match(code) for code in languages)):
+        raise ModelError(f"{meta_path}: \"languages\" must be a list of ISO 639 codes such as [\"en\"], not {json.dumps(languages)[:40]}; "
+                         f"restore it from git or {RETRAIN_HINT}")
 
 
 def verify_checksums(directory: Path, meta: dict[str, Any]) -> None:
@@ -230,6 +285,9 @@ def check_format(directory: Path, meta: dict[str, Any]) -> None:
     version = meta.get("format_version")
     if version == 1:
         raise ModelError(f"the model at {directory} is in csvnlp's old pickle format, which is no longer loaded; {RETRAIN_HINT}")
+    if version == 2:
+        raise ModelError(f"the model at {directory} is in format 2 (it holds its training matrix); this csvnlp reads format "
+                         f"{FORMAT_VERSION}; {RETRAIN_HINT}")
     if version != FORMAT_VERSION:
         raise ModelError(f"the model at {directory} has format {version}, this csvnlp reads {FORMAT_VERSION}; {RETRAIN_HINT}")
     missing = [name for name in MODEL_FILES if name not in meta["files"]]
@@ -237,55 +295,23 @@ def check_format(directory: Path, meta: dict[str, Any]) -> None:
         raise ModelError(f"{directory / META_FILE} records no {missing[0]}; {RETRAIN_HINT}")
 
 
-def _csr(arrays: Any, prefix: str) -> Any:
-    from scipy import sparse
-
-    shape = tuple(int(x) for x in arrays[f"{prefix}_shape"])
-    return sparse.csr_matrix((arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
-
-
-def level_model_from_data(arrays: Any, settings: dict[str, Any]) -> Any:
-    """A fitted ``LevelModel`` rebuilt from its arrays and settings (no training, no code run)."""
-    from csvnlp.features import LevelFeatures
-    from csvnlp.model import LevelModel
-
-    from csvnlp.errors import ModelError
-
-    if "relevance_coef" not in arrays:
-        raise ModelError("this model was made by an older csvnlp (it has an evidence gate, not a learned relevance model); "
-                         "retrain it with `csvnlp train`")
-    model = LevelModel(prototypes=settings["prototypes"], thresholds=settings["thresholds_param"], **settings["params"])
-    features = LevelFeatures(model.prototypes, model.ngram_max, model.lexicon_weight)
-    features.set_parts(settings["vocabulary"], arrays["idf"], _csr(arrays, "centroids"))
-    # the analyzer exactly as saved, whatever scikit-learn's defaults are today
-    features.vectorizer_.set_params(stop_words=list(settings["stop_words"]), token_pattern=settings["token_pattern"])
-    model.features_ = features
-    model.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
-    model.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
-    model.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
-    model.training_matrix_ = _csr(arrays, "training")
-    model.relevance_coef_ = np.asarray(arrays["relevance_coef"], dtype=np.float64)
-    model.relevance_intercept_ = np.asarray(arrays["relevance_intercept"], dtype=np.float64)
-    model.relevance_threshold_ = float(np.asarray(arrays["relevance_threshold"])[0])
-    model.classes_ = np.arange(len(LEVEL_KEYS))
-    return model
-
-
 def load_bundle(directory: Path | None = None) -> ModelBundle:
     """Load a model after checking its format, that it holds no pickle, and its checksums;
     raise ModelError with what to do."""
     from csvnlp.entities import load_entity_pipeline
+    from csvnlp.model import LevelModel
 
     directory = Path(directory or default_model_dir())
     meta = read_meta(directory)
     refuse_pickles(directory)
     check_format(directory, meta)
     verify_checksums(directory, meta)
+    refuse_undeclared_formats(directory)
     try:
         with np.load(directory / ARRAYS_FILE, allow_pickle=False) as arrays:
             arrays = {name: arrays[name] for name in arrays.files}
         settings = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
-        level_model = level_model_from_data(arrays, settings)
+        level_model = LevelModel.from_arrays(arrays, settings)
         entity_pipeline = load_entity_pipeline(directory, PATTERNS_FILE)
     except Exception as exc:  # a verified file that still fails to load: say so plainly
         raise ModelError(f"could not load the model at {directory}: {exc}; {RETRAIN_HINT}") from exc
