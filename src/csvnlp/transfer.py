@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from scipy import sparse
 
-from csvnlp.features import FoldFeatures, LevelFeatures, TermCounts, l2_rows
+from csvnlp.features import FoldFeatures, NearestCases, TermCounts, TfidfAnalyzer, l2_rows
 from csvnlp.levels import LEVEL_KEYS
 from csvnlp.metrics import macro_f1
 from csvnlp.model import LevelModel, choose_relevance_threshold, choose_thresholds, level_probabilities
@@ -228,16 +228,19 @@ def fit_transfer_model(texts: Sequence[str], labels: Any, families: Sequence[str
     fold = fold_features(term_counts, everything_rows, np.arange(0), labels, drop)
     weights = _fit_weights(everything_rows, term_counts, families, options)
     features, _ = fold.matrices(setting["lexicon_weight"])
+    from csvnlp.features import STOP_WORDS, TOKEN_PATTERN
+
     model = LevelModel(prototypes, thresholds=[float(t) for t in thresholds], relevance_threshold=float(relevance_threshold),
                        random_state=seed, **setting)
-    model.features_ = LevelFeatures(prototypes, setting["ngram_max"], setting["lexicon_weight"]).set_fitted(fold)
-    model.coef_, model.intercept_ = weighted_regressions(features, fold.fit_targets, setting["C"], seed, weights)
-    model.relevance_coef_, model.relevance_intercept_ = weighted_regressions(
+    coef, intercept = weighted_regressions(features, fold.fit_targets, setting["C"], seed, weights)
+    relevance_coef, relevance_intercept = weighted_regressions(
         features, fold.fit_targets.any(axis=1).astype(int)[:, None], setting["C"], seed, weights)
-    model.thresholds_ = np.asarray(thresholds, dtype=float)
-    model.relevance_threshold_ = float(relevance_threshold)
-    model.training_matrix_ = fold.fit_tfidf[: len(texts)].tocsr()
-    model.classes_ = np.arange(len(LEVEL_KEYS))
+    model._set_state(
+        analyzer=TfidfAnalyzer(fold.terms, fold.idf, setting["ngram_max"], STOP_WORDS, TOKEN_PATTERN),
+        centroids=np.asarray(fold.centroids.toarray(), dtype=np.float64), coef=coef, intercept=intercept,
+        thresholds=np.asarray(thresholds, dtype=float), relevance_coef=relevance_coef, relevance_intercept=relevance_intercept,
+        relevance_threshold=float(relevance_threshold), nearest_cases=NearestCases.from_rows(fold.fit_tfidf[: len(texts)].tocsr()),
+    )
     model.inner_score_ = round(float(score), 4)
     model.selection_ = selection
     schemes = {True: "out-of-source (GroupKFold over the training families)", False: "iterative-stratified 4-fold"}
