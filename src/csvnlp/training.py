@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 from csvnlp.corpus import REPORT_FILE, corpus_hash
 from csvnlp.entities import learned_patterns, train_entity_pipeline
 from csvnlp.errors import CorpusError, OutputExistsError
-from csvnlp.levels import DEFINITIONS, LEVEL_KEYS
+from csvnlp.levels import DEFINITIONS, ENTITY_LABELS, LEVEL_KEYS
 from csvnlp.model import LevelModel, label_matrix
 from csvnlp.source_families import source_family
 from csvnlp.persistence import library_versions, read_meta, save_bundle
@@ -46,7 +46,8 @@ def fit_level_model(
     Chosen because it held out better on leave-one-source-out evaluation without losing on known
     sources. A corpus with fewer than three families or no records labelled none (the 27 report
     cases alone) keeps the stratified selection, which is all such a corpus allows. The
-    selection result is ``selection_``, its scheme ``selection_scheme_``."""
+    inner-CV summary is ``cv_summary_`` (macro-F1, its range, per-level F1), the grid's scores
+    ``selection_grid_`` and the scheme ``selection_scheme_``."""
     import numpy as np
 
     from csvnlp.transfer import TRANSFER_GRID, TransferOptions, fit_transfer_model, stratified_selection
@@ -83,7 +84,7 @@ def train_bundle(
     texts = [record["text"] for record in records]
     level_model = fit_level_model(texts, labels, [source_family(r) for r in records], prototypes, seed, n_jobs,
                                   grid=grid, progress=progress)
-    selection = level_model.selection_
+    cv_macro_f1, cv_range, cv_per_level = level_model.cv_summary_
     entity_training = list(records) + list(entity_records)
     if recognizer:
         entity_pipeline, entity_info = train_entity_pipeline(entity_training, seed=seed, gazetteer=gazetteer)
@@ -92,11 +93,11 @@ def train_bundle(
 
         entity_pipeline = build_entity_pipeline(entity_training, gazetteer)
         entity_info = {"policy": {"CLUSTER": "rules", "PROGRAMME": "rules"}, "recognizer": False}
-    thresholds = {key: float(t) for key, t in zip(LEVEL_KEYS, selection.thresholds)}
+    thresholds = {key: float(t) for key, t in zip(LEVEL_KEYS, level_model.thresholds_)}
     meta = {
         "name": "csvnlp-base",
         "labels": {key: DEFINITIONS[key].name for key in LEVEL_KEYS},
-        "entity_labels": ["CLUSTER", "PROGRAMME"],
+        "entity_labels": list(ENTITY_LABELS),
         "thresholds": thresholds,
         "relevance": {"threshold": level_model.relevance_threshold_,
                       "learned": bool(level_model.relevance_threshold_ > 0),
@@ -116,14 +117,14 @@ def train_bundle(
         "seed": seed,
         "cross_validation": {
             "scheme": level_model.selection_scheme_,
-            "macro_f1": selection.cv_macro_f1,
-            "macro_f1_range_over_repeats": list(selection.cv_macro_f1_interval),
-            "per_level_f1": selection.cv_per_level_f1,
+            "macro_f1": cv_macro_f1,
+            "macro_f1_range_over_repeats": list(cv_range),
+            "per_level_f1": cv_per_level,
             "keyword_rule_macro_f1": round(macro_f1(labels, keyword_rule(texts)), 4),
             "note": "thresholds were chosen on these out-of-fold probabilities, so this score is "
             "slightly optimistic; `csvnlp evaluate` reports nested, unbiased figures.",
         },
-        "selection_grid": selection.grid,
+        "selection_grid": level_model.selection_grid_,
     }
     return ModelBundle(level_model=level_model, entity_pipeline=entity_pipeline, meta=meta)
 

@@ -47,9 +47,10 @@ def stratified_selection(texts: list[str], labels: Any, families: list[str], pro
     repeats = 3 if len(texts) < 1000 else 1
     selection = select_settings(texts, labels, prototypes, grid=grid or TRAINING_GRID, repeats=repeats, seed=seed,
                                 n_jobs=n_jobs, progress=progress)
-    model = LevelModel(prototypes, thresholds=[float(t) for t in selection.thresholds], random_state=seed,
-                       **selection.setting).fit(texts, labels)
-    model.selection_ = selection
+    model = LevelModel(prototypes, thresholds="cv", threshold_cv=selection.n_splits, threshold_repeats=repeats,
+                       random_state=seed, **selection.setting).fit(texts, labels)
+    model.cv_summary_ = selection.scores_at(model.thresholds_)
+    model.selection_grid_ = selection.grid
     model.selection_scheme_ = f"iterative-stratified 4-fold, {repeats} repeat{'s' if repeats > 1 else ''}"
     return model
 
@@ -212,16 +213,11 @@ def fit_transfer_model(texts: Sequence[str], labels: Any, families: Sequence[str
     setting = dict(options.grid[index])
     from sklearn.metrics import f1_score
 
-    from csvnlp.selection import SelectionResult
-
     chosen = (oof[index] >= thresholds) & (oof_relevance[index] >= relevance_threshold)[:, None]
     per_level = f1_score(stacked_labels, chosen.astype(int), average=None, zero_division=0.0)
     grid_rows = []
     for i, candidate in enumerate(options.grid):
         grid_rows.append({**candidate, "seed": seed, "inner_macro_f1": round(float(decide(stacked_labels, oof[i], oof_relevance[i])[2]), 4)})
-    selection = SelectionResult(setting=setting, thresholds=np.asarray(thresholds), cv_macro_f1=round(float(score), 4),
-                                cv_macro_f1_interval=(round(float(score), 4), round(float(score), 4)),
-                                cv_per_level_f1={k: round(float(v), 4) for k, v in zip(LEVEL_KEYS, per_level)}, grid=grid_rows)
     term_counts = counts[setting["ngram_max"]]
     everything_rows = np.arange(len(texts))
     drop = _drop(term_counts, everything_rows, families, options)
@@ -242,7 +238,9 @@ def fit_transfer_model(texts: Sequence[str], labels: Any, families: Sequence[str
         relevance_threshold=float(relevance_threshold), nearest_cases=NearestCases.from_rows(fold.fit_tfidf[: len(texts)].tocsr()),
     )
     model.inner_score_ = round(float(score), 4)
-    model.selection_ = selection
+    model.cv_summary_ = (round(float(score), 4), (round(float(score), 4), round(float(score), 4)),
+                         {k: round(float(v), 4) for k, v in zip(LEVEL_KEYS, per_level)})
+    model.selection_grid_ = grid_rows
     schemes = {True: "out-of-source (GroupKFold over the training families)", False: "iterative-stratified 4-fold"}
     model.selection_scheme_ = (f"{schemes[True]} and {schemes[False]}, pooled" if options.both else schemes[options.grouped]) + (
         ", families weighted equally" if options.balance_sources else "")
