@@ -109,6 +109,25 @@ def test_classify_page_reads_a_pdf_with_its_sections(client, tmp_path):
     assert "Read from a PDF" in page.text
 
 
+def test_classify_page_reads_a_docx(client, tmp_path):
+    from document_factory import make_proposal_docx
+
+    docx = make_proposal_docx(tmp_path / "proposal.docx", sections=NAMED_SECTIONS)
+    page = client.post("/classify", data={"csrf": csrf_of(client)},
+                       files={"file": ("proposal.docx", docx.read_bytes(), "application/octet-stream")})
+    assert page.status_code == 200 and "Read from a DOCX" in page.text
+    assert "Basque Food Cluster" in highlighted_names(page.text, "CLUSTER")
+
+
+def test_a_text_in_another_language_says_why_no_level(client):
+    text = ("Le pôle de compétitivité accompagne les petites et moyennes entreprises de la région dans la transition "
+            "énergétique, avec des chèques innovation et des formations pour les salariés des entreprises membres.")
+    page = client.post("/classify", data={"text": text, "csrf": csrf_of(client)})
+    assert page.status_code == 200 and "Status: <b>unsupported_language</b>" in page.text
+    assert "a language the model was not trained on" in page.text and "'fr'" in html.unescape(page.text)
+    assert 'class="fill fill-' not in page.text  # no level, so no bars
+
+
 def test_api_classify_returns_what_classify_json_prints(client, cli, tmp_path):
     from document_factory import make_proposal_pdf
 
@@ -370,7 +389,7 @@ def test_security_headers_allow_only_own_assets(client):
 
 
 def test_errors_are_pages(client):
-    for path, status in ((f"/data/nope", 404), (f"/data/{SLUG}/rows/99999", 404), (f"/data/{SLUG}?level=bogus", 400),
+    for path, status in (("/data/nope", 404), (f"/data/{SLUG}/rows/99999", 404), (f"/data/{SLUG}?level=bogus", 400),
                          (f"/data/{SLUG}?page=0", 400), (f"/data/{SLUG}?group=nope", 400), (f"/data/{SLUG}/rows/x", 400),
                          ("/api/nope", 404)):
         answer = client.get(path)

@@ -232,6 +232,7 @@ class TaggedTable:
         queue does not reshuffle as a reviewer works through it. Error rows and rows in an
         unsupported language are left out."""
         margins = [f"abs(p_{key} - {float(thresholds[key])!r})" for key in LEVEL_KEYS]
+        text = " || chr(10) || ".join(f"coalesce({quoted(c)}, '')" for c in self.text_columns) or "''"
         closest = "CASE " + " ".join(
             f"WHEN {m} = least({', '.join(margins)}) THEN '{key}'" for key, m in zip(LEVEL_KEYS, margins)
         ) + " END"
@@ -244,13 +245,13 @@ class TaggedTable:
         sql = f"""
             WITH scored AS (
                 SELECT {ROW}, id, status, predicted, {', '.join(PROBABILITY_COLUMNS)},
-                       least({', '.join(margins)}) AS margin, {closest} AS closest
+                       least({', '.join(margins)}) AS margin, {closest} AS closest, {text} AS text
                 FROM {self.view}
                 WHERE status IN ('ok', 'uncertain') AND {' AND '.join(f'p_{k} IS NOT NULL' for k in LEVEL_KEYS)}
             ), ranked AS (
                 SELECT *, row_number() OVER (PARTITION BY closest ORDER BY margin, {ROW}) AS turn FROM scored
             )
-            SELECT {ROW}, id, status, predicted, {', '.join(PROBABILITY_COLUMNS)}, margin, closest
+            SELECT {ROW}, id, status, predicted, {', '.join(PROBABILITY_COLUMNS)}, margin, closest, text
             FROM ranked WHERE id NOT IN (SELECT id FROM decided_ids) ORDER BY turn, {order} LIMIT ? OFFSET ?"""
         rows = cursor.execute(sql, [limit, offset]).fetchall()
         names = [d[0] for d in cursor.description]

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from csvnlp.documents import Document
 from csvnlp.errors import CsvnlpError
 from csvnlp.levels import LEVEL_KEYS
-from csvnlp.serve.app import ServeState, render
+from csvnlp.serve.pages import ServeState, render
 from csvnlp.serve.charts import SERIES, probability_bars, share_chart
 from csvnlp.serve.classifying import LEVEL_NAMES, STATUS_MEANINGS, classify_document
 from csvnlp.serve.database import STATUSES, Filters, TaggedTable
