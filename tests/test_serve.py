@@ -336,6 +336,13 @@ def test_other_addresses_need_a_token(shipped_bundle, tmp_path, cli, monkeypatch
     assert result.exit_code == 2 and "--token" in result.stderr
     missing = cli("serve", "--data", str(tmp_path / "no-such.csv"))
     assert missing.exit_code == 3 and "no such file" in missing.stderr
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = cli("serve", "--port", str(taken.getsockname()[1]))
+    assert busy.exit_code == 2 and "choose another --port" in busy.stderr
 
 
 def test_every_request_needs_the_token(shipped_bundle, tmp_path, monkeypatch):
@@ -466,3 +473,19 @@ def test_readme_serve_example_opens_the_shipped_data(cli, monkeypatch, tmp_path)
     assert "open http://127.0.0.1:8000/" in result.stderr
     assert seen["address"] == ("127.0.0.1", 8000) and seen["classify"] == 200
     assert '<b id="matching">240</b>' in seen["explore"]
+
+
+def test_markup_in_texts_and_tables_is_shown_not_run(client, shipped_bundle, tmp_path, example):
+    attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    page = client.post("/classify", data={"text": "Clusters coach SMEs in regional value chains. " + attack, "csrf": csrf_of(client)})
+    assert page.status_code == 200 and "<script>alert" not in page.text and "&lt;script&gt;alert" in page.text
+    hostile = example.head(3).copy()
+    hostile.loc[0, "Name of Project"] = attack
+    hostile.loc[0, "Summary of project (max 100 words)"] = "SMEs and clusters build value chains. " + attack
+    path = tmp_path / "hostile.csv"
+    hostile.to_csv(path, index=False)
+    app = make_app(shipped_bundle, small_corpus(tmp_path / "corpus"), data=[path])
+    with client_for(app) as c:
+        for url in ("/data/hostile", "/data/hostile/rows/0", "/data/hostile/queue"):
+            html = c.get(url).text
+            assert "<script>alert" not in html and "<img src=x" not in html, url
