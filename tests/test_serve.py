@@ -165,6 +165,9 @@ def test_explore_filters_count_what_pandas_counts(client, example):
         "programme=esif": example["programmes"].str.lower().str.contains("esif"),
         "column=Type+of+fund&value=ESF": example["Type of fund"] == "ESF",
         "q=innovation": example["Summary of project (max 100 words)"].str.lower().str.contains("innovation"),
+        "q=SMEs+innovation": example["Summary of project (max 100 words)"].str.lower().str.contains("smes")
+        & example["Summary of project (max 100 words)"].str.lower().str.contains("innovation"),
+        "q=%22business+support%22": example["Summary of project (max 100 words)"].str.lower().str.contains("business support"),
         "level=cluster_development&column=Type+of+fund&value=ERDF": example["predicted"].str.contains("cluster_development") & (example["Type of fund"] == "ERDF"),
     }
     for query, mask in cases.items():

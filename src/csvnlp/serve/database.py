@@ -29,6 +29,17 @@ PREVIEW_CHARS = 160
 STATUSES = ("ok", "uncertain", "unsupported_language", "error")
 
 
+def search_words(query: str) -> list[str]:
+    """The lower-cased words (or "quoted phrases") a search asks for; at most 10."""
+    import shlex
+
+    try:
+        words = shlex.split(query)
+    except ValueError:  # an unbalanced quote: take the words as they are
+        words = query.replace('"', " ").split()
+    return [w.lower() for w in words if w.strip()][:10]
+
+
 def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -152,10 +163,12 @@ class TaggedTable:
         if filters.column in self.columns and filters.value:
             clauses.append(f"{quoted(filters.column)} = ?")
             params.append(filters.value)
-        if filters.q:
-            searched = self.text_columns or self.kept or ["id"]
+        # full-text search without an index (DuckDB's fts extension would be a download): every
+        # word must occur, in any order, in one of the text columns; "quoted words" stay together
+        searched = self.text_columns or self.kept or ["id"]
+        for word in search_words(filters.q):
             clauses.append("(" + " OR ".join(f"contains(lower(coalesce({quoted(c)}, '')), ?)" for c in searched) + ")")
-            params.extend([filters.q.lower()] * len(searched))
+            params.extend([word] * len(searched))
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def count(self, filters: Filters) -> int:
