@@ -415,10 +415,10 @@ def test_an_unexpected_error_is_a_page_without_a_traceback(shipped_bundle, tmp_p
 
     app = make_app(shipped_bundle, small_corpus(tmp_path / "corpus"))
 
-    def broken(self, filters):
+    def broken(self, filters, group):
         raise RuntimeError("a bug with a secret path /home/x/.ssh")
 
-    monkeypatch.setattr(TaggedTable, "count", broken)
+    monkeypatch.setattr(TaggedTable, "shares", broken)
     with client_for(app, raise_server_exceptions=False) as c:
         answer = c.get(f"/data/{SLUG}")
     assert answer.status_code == 500 and "Unexpected error" in answer.text

@@ -54,8 +54,8 @@ def explore(
     for name, given in (("group", group), ("amount", amount)):
         if given and given not in table.columns:
             raise HTTPException(400, f"{name}: no column {given!r} in this table")
-    matching = table.count(filters)
     shares = table.shares(filters, group or None)
+    matching = shares["matching"]
     query = filters.as_query() | ({"group": group} if group else {}) | ({"amount": amount} if amount else {})
     pages = max(1, -(-matching // PAGE_ROWS))
     return render(request, "explore.html", {
