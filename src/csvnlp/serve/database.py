@@ -74,7 +74,7 @@ class Filters:
 class Database:
     """One DuckDB database (in a temporary folder) holding every served table."""
 
-    def __init__(self, memory_limit: str = "384MB", threads: int = 2):
+    def __init__(self, memory_limit: str = "256MB", threads: int = 2):
         import duckdb
 
         self.folder = Path(tempfile.mkdtemp(prefix="csvnlp-serve-"))
@@ -288,14 +288,16 @@ class TaggedTable:
                 row["text"] = found.get(row[ROW])
         return chosen
 
-    def export(self, filters: Filters, batch_rows: int = 50_000) -> Iterator[bytes]:
+    def export(self, filters: Filters, batch_rows: int = 10_000) -> Iterator[bytes]:
         """The filtered rows as CSV (the file's own columns), streamed in batches."""
         import pyarrow.csv as pacsv
 
         where, params = self.where(filters)
         cursor = self.database.cursor()
         select = ", ".join(quoted(c) for c in self.columns)
-        reader = cursor.sql(f"SELECT {select} FROM {self.view}{where} ORDER BY {ROW}", params=params).to_arrow_reader(batch_rows)
+        # no ORDER BY: DuckDB keeps the file's order (preserve_insertion_order), and a sort would
+        # hold every matching row, texts included, in memory before the first byte goes out
+        reader = cursor.sql(f"SELECT {select} FROM {self.view}{where}", params=params).to_arrow_reader(batch_rows)
         first = True
         for batch in reader:
             buffer = io.BytesIO()
