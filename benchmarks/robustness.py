@@ -89,12 +89,13 @@ def fuzz(cases: int, seed: int) -> dict:
 
     def record(name: str, outcome) -> None:
         entry = stats.setdefault(name, {"cases": 0, "exit_codes": Counter(), "tag_runs_completed": 0,
-                                        "records_accounted": 0})
+                                        "records_accounted": 0, "unsupported_language_rows": 0})
         entry["cases"] += 1
         entry["exit_codes"][outcome.exit_code] += 1
         if outcome.records is not None:
             entry["tag_runs_completed"] += 1
             entry["records_accounted"] += outcome.records
+            entry["unsupported_language_rows"] += getattr(outcome, "unsupported", 0)
 
     @options
     @given(data=st.one_of(hostile.hostile_csv(), hostile.hostile_bytes()),
@@ -168,8 +169,118 @@ def reader_cost(rows: int = 100_000) -> dict:
             "pandas_c_parser_s": round(best["pandas"], 2)}
 
 
+def worst_inputs() -> list[dict]:
+    """Issue 19: the most expensive inputs of at most 20 MiB tried against `classify --file` and
+    `tag`, each run in a child process; its wall time and peak resident memory (wait4's
+    ru_maxrss), exit code and first line of stderr. The bound is 60 s and 1 GB each."""
+    import csv
+    import os
+    import random
+    import subprocess
+    import zlib
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from hostile_documents import deflate_bomb, docx_with_body, paragraph, raw_pdf, text_ops
+
+    work = WORK / "worst"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    csvnlp = str(Path(sys.executable).with_name("csvnlp"))
+    model = str(ROOT / "models" / "csvnlp-base")
+    g = "Clusters coach SMEs with innovation vouchers to build a new cross-border value chain in agri-food and ICT. "
+    words = "cluster coach small firms value chain regional innovation vouchers growth".split()
+    page = text_ops([(40, 800 - 12 * i, " ".join(words[(i + j) % 10] for j in range(12))) for i in range(60)])
+    generator = random.Random(1)
+    inputs: list[tuple[str, str, bytes]] = [
+        ("PDF: FlateDecode bomb (1 GiB of spaces in one stream)", "bomb.pdf", raw_pdf([deflate_bomb(1 << 30)], compress=False)),
+        ("PDF: RunLength bomb (20 MB of runs, 1.3 GB decoded)", "rle.pdf", _rle_pdf(raw_pdf, 10_000_000)),
+        ("PDF: one page of 3,000 scattered words", "busy.pdf",
+         raw_pdf([text_ops([(generator.uniform(10, 580), generator.uniform(10, 830), f"w{i}") for i in range(3000)], size=4)])),
+        ("PDF: one page of 29,000 characters (just under the page bound)", "dense.pdf",
+         raw_pdf([b"BT /F1 4 Tf 10 10 Td (" + b"x " * 14_500 + b") Tj ET"])),
+        ("PDF: 160 pages of running text (~800,000 characters)", "long.pdf", raw_pdf([page] * 160)),
+        ("PDF: 1,000 pages (the page bound) of 3 lines each", "pages.pdf", raw_pdf([text_ops([(40, 800, g), (40, 780, g), (40, 760, g)])] * 1000)),
+        ("PDF: 1,000 pages of 9 lines (~970,000 characters, under both bounds)", "full.pdf",
+         raw_pdf([text_ops([(40, 800 - 20 * i, g) for i in range(9)])] * 1000)),
+        ("PDF: 1,001 pages (one past the page bound)", "pages1001.pdf", raw_pdf([text_ops([(40, 800, g)])] * 1001)),
+        ("DOCX: 300,000 empty paragraphs (66 kB zipped)", "empty.docx", docx_with_body("<w:p/>" * 300_000 + paragraph(g))),
+        ("DOCX: 3,000,000 empty paragraphs", "empty3m.docx", docx_with_body("<w:p/>" * 3_000_000 + paragraph(g))),
+        ("DOCX: 99,000 paragraphs, 9,900 of them text (~960,000 characters)", "long.docx",
+         docx_with_body(paragraph(g[:95]) * 9_900 + "<w:p/>" * 89_000)),
+        ("DOCX: 4,900 paragraphs of text (~470,000 characters, classified)", "ok.docx", docx_with_body(paragraph(g[:95]) * 4_900)),
+        ("text: 700,000 blank-line paragraphs (2.1 MB)", "blank.txt", b"x\n\n" * 700_000),
+        ("text: 499,000 characters of running text", "long.txt", (g * 5000)[:499_000].encode()),
+    ]
+    rows = []
+    for label, name, data in inputs:
+        (work / name).write_bytes(data)
+        rows.append(_measure(label, name, len(data), [csvnlp, "classify", "--file", str(work / name), "--model", model, "--json"], work))
+    tables = {
+        "CSV: 20 MiB, one well-formed quoted field of 5 MB among 15,000 records": ("field.csv", _table(15_000, 5_000_000, False)),
+        "CSV: 20 MiB, a quote that never closes on line 2": ("stray.csv", _table(20_000, 0, True)),
+        "CSV: one 20 MiB line without a newline": ("line.csv", b"id,text\n1," + b"x" * (20 * 2**20)),
+        "JSONL: 5,000-digit integers and lone surrogates on every other line (7,000 lines)": ("ints.jsonl", b"".join(
+            (b'{"id":"%d","text":"G","n":' % i + b"9" * 5000 + b"}\n") if i % 2 else
+            (b'{"id":"%d","text":"' % i + g.encode() + b' \\ud83d"}\n') for i in range(7_000))),
+    }
+    for label, (name, data) in tables.items():
+        (work / name).write_bytes(data)
+        rows.append(_measure(label, name, len(data), [csvnlp, "tag", str(work / name), "--out", str(work / f"{name}.out.csv"), "-t", "text",
+                                                      "--model", model, "--quiet", "--force"], work))
+    shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def _rle_pdf(raw_pdf, runs: int) -> bytes:
+    """A page whose content stream is RunLengthDecode runs of 128 bytes, 2 bytes each."""
+    return raw_pdf([b"\x81 " * runs + b"\x80"], compress=False, filter_name=b"RunLengthDecode")
+
+
+def _table(records: int, big_field: int, stray_quote: bool) -> bytes:
+    import csv
+    import io
+
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "text"])
+    text = "Clusters coach SMEs with innovation vouchers to build a new value chain in the region. " * 12
+    for i in range(records):
+        if i == 1 and big_field:
+            writer.writerow([i, "a long field line\n" * (big_field // 18)])
+        elif i == 1 and stray_quote:
+            buffer.write(f'{i},"{text}\n')
+        else:
+            writer.writerow([i, text])
+    return buffer.getvalue().encode()[: 20 * 2**20]
+
+
+def _measure(label: str, name: str, size: int, command: list[str], work: Path) -> dict:
+    import os
+    import subprocess
+
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = started + 300
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            process.kill()
+            pid, status, usage = os.wait4(process.pid, 0)
+            break
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    stderr = process.stderr.read().decode("utf-8", errors="replace").strip().splitlines()
+    code = os.waitstatus_to_exitcode(status)
+    row = {"input": label, "bytes": size, "command": command[1], "exit": code, "seconds": round(seconds, 1),
+           "peak_mb": round(usage.ru_maxrss / 1024), "message": (stderr[0].replace(f"{work}/", "")[:160] if stderr else "")}
+    print(f"worst: {label}: exit {code}, {row['seconds']} s, {row['peak_mb']} MB", flush=True)
+    return row
+
+
 def write_markdown(result: dict, command: str) -> str:
-    lines = ["# Nothing lost under kills and hostile input (issue 12)", "",
+    lines = ["# Nothing lost under kills and hostile input (issues 12 and 19)", "",
              f"Commands: {command}. Machine: {result['machine']}; {result['date']}.", "",
              "## Kills (`csvnlp tag`, SIGKILL of the whole process group, then `--resume`)", "",
              "| engine | records | chunks | kills injected | survived (output byte-identical) | by point | incomplete OUTPUT seen after a kill | parts damaged / detected and redone | seconds |",
@@ -186,12 +297,13 @@ def write_markdown(result: dict, command: str) -> str:
               f"Cut at every byte of the last line ({t['torn_writes_simulated']} torn writes), reopened, one more decision: "
               f"**{t['decisions_lost']} decisions lost, {t['decisions_invented']} invented**.", "",
               "## Fuzzing (Hypothesis; no traceback, documented exit codes, every record accounted for)", "",
-              "| command | cases | exit codes | tag runs completed | records accounted for (output = tagged + uncertain + errors) |",
-              "| --- | ---: | --- | ---: | ---: |"]
+              "| command | cases | exit codes | tag runs completed | records accounted for (output = tagged + uncertain + unsupported_language + errors) | of them unsupported_language |",
+              "| --- | ---: | --- | ---: | ---: | ---: |"]
     fuzzed = result.get("fuzz", {"per_command": {}, "failures": {}})
     for name, s in fuzzed["per_command"].items():
         codes = ", ".join(f"{k}: {v}" for k, v in s["exit_codes"].items())
-        extra = (f"{s['tag_runs_completed']} | {s['records_accounted']:,}" if name.startswith("tag") else "- | -")
+        extra = (f"{s['tag_runs_completed']} | {s['records_accounted']:,} | {s.get('unsupported_language_rows', '-')}"
+                 if name.startswith("tag") else "- | - | -")
         lines.append(f"| {name} | {s['cases']} | {codes} | {extra} |")
     failures = fuzzed["failures"]
     lines += ["", "Falsified properties: " + ("none" if not failures else "; ".join(f"{k}: {v[:300]}" for k, v in failures.items())), ""]
@@ -203,11 +315,21 @@ def write_markdown(result: dict, command: str) -> str:
                   f"{r['csvnlp_reader_s']} s, pandas' C parser (used before, which let an unterminated quote swallow the rest "
                   f"of a file) {r['pandas_c_parser_s']} s: {extra:.1f} s more per {r['rows']:,} rows, against 21-37 s to tag "
                   f"them (benchmarks/results/tagging.md), i.e. {extra / 37:.0%}-{extra / 21:.0%} of a run.", ""]
+    if "worst" in result:
+        lines += ["## The worst inputs tried (issue 19: at most 20 MiB each, bound 60 s and 1 GB)", "",
+                  "Each input run once in a child process (`csvnlp classify --file X --json` or `csvnlp tag X -t text`, "
+                  "entities on, `--jobs 1`); wall time and peak resident memory of that process (wait4's ru_maxrss), on "
+                  "a machine shared by several people, so times are upper bounds.", "",
+                  "| input | size | command | exit | seconds | peak memory (MB) | what csvnlp said |", "| --- | ---: | --- | ---: | ---: | ---: | --- |"]
+        for r in result["worst"]:
+            lines.append(f"| {r['input']} | {r['bytes']:,} B | {r['command']} | {r['exit']} | {r['seconds']} | {r['peak_mb']} | "
+                         f"{r['message'].replace('|', '/')[:120]} |")
+        lines.append("")
     from csvnlp.errors import exit_codes_text
 
     lines += [exit_codes_text() + " Every case is checked for a traceback (any exception other than the CLI's exit) and "
               "an undocumented exit code; one would falsify the property and be listed above with its input.", "",
-              "Reproduce: `python benchmarks/robustness.py` (all), or `--parts kills|torn|fuzz|reader`; "
+              "Reproduce: `python benchmarks/robustness.py` (all), or `--parts kills|torn|fuzz|reader|worst`; "
               "quick versions run in the test suite (`tests/test_fault_injection.py`, `tests/test_fuzz.py`, "
               "`tests/test_regressions_issue12.py`)."]
     return "\n".join(lines) + "\n"
@@ -219,7 +341,7 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["local", "dask"])
     parser.add_argument("--fuzz", type=int, default=1000, help="Hypothesis cases per property")
     parser.add_argument("--seed", type=int, default=12)
-    parser.add_argument("--parts", nargs="+", default=["kills", "torn", "fuzz", "reader"])
+    parser.add_argument("--parts", nargs="+", default=["kills", "torn", "fuzz", "reader", "worst"])
     args = parser.parse_args()
     command = "python benchmarks/robustness.py " + " ".join(sys.argv[1:])
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -240,6 +362,9 @@ def main() -> None:
     if "reader" in args.parts:
         result["reader"] = reader_cost()
         commands["reader"] = command
+    if "worst" in args.parts:
+        result["worst"] = worst_inputs()
+        commands["worst"] = command
     path.write_text(json.dumps(result, indent=2) + "\n")
     shown = "; ".join(f"{part}: `{cmd.strip()}`" for part, cmd in commands.items())
     (RESULTS / "robustness.md").write_text(write_markdown(result, shown))

@@ -28,15 +28,23 @@ MODEL = ROOT / "models" / "csvnlp-base"
 DOCUMENTED = {int(status) for status in ExitStatus} - {int(ExitStatus.ERROR)}  # 1 = a bug
 
 GOOD = "Clusters coach SMEs with innovation vouchers to build a new cross-border value chain."
-# the characters that break naive CSV/JSON readers, plus encodings' favourite accidents
+# issue 19: texts the language gate must stop (status=unsupported_language), so the fuzz runs
+# exercise it, and scripts it once took for European languages
+FOREIGN = ["Die Cluster unterstützen kleine und mittlere Unternehmen beim Aufbau neuer Wertschöpfungsketten in der Region.",
+           "Les pôles de compétitivité accompagnent les PME pour construire de nouvelles chaînes de valeur régionales.",
+           "تعمل المجموعات الصناعية على تدريب الشركات الصغيرة والمتوسطة لبناء سلاسل قيمة جديدة",
+           "产业集群通过创新券指导中小企业建立新的跨境价值链"]
+# the characters that break naive CSV/JSON readers, plus encodings' favourite accidents; a lone
+# surrogate (an emoji cut in half by an exporter) and zero-width characters (issue 19)
 NASTY = ['"', '""', ",", ";", "\t", "\r", "\n", "\r\n", "\ufeff", "\x00", "é", "ü", "\ufffd", "\\", "{", "}", "[", "]",
-         "|", " ", "\u2028", "\x1b", "'", "\x85"]
+         "|", " ", "\u2028", "\x1b", "'", "\x85", "\ud83d", "\udcff", "\u200b", "\u202e"]
+HUGE_INTEGER = "9" * 5000  # over Python's 4,300-digit limit for int(str)
 LONG = [1, 100, 5_000, 50_000, 200_001]  # 50,000 commas once took spaCy minutes; 200,001: over the text limit
 
 
 @st.composite
 def hostile_text(draw: st.DrawFn) -> str:
-    pieces = draw(st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=20), st.just(GOOD)), max_size=25))
+    pieces = draw(st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=20), st.just(GOOD), st.sampled_from(FOREIGN)), max_size=25))
     if draw(st.integers(0, 9)) == 0:
         pieces.append(draw(st.sampled_from(["x", '"', ","])) * draw(st.sampled_from(LONG)))
     return "".join(pieces)
@@ -45,7 +53,7 @@ def hostile_text(draw: st.DrawFn) -> str:
 @st.composite
 def hostile_bytes(draw: st.DrawFn) -> bytes:
     """Random bytes, mixed encodings, BOMs mid-file, NULs, quote storms, long lines."""
-    kind = draw(st.integers(0, 5))
+    kind = draw(st.integers(0, 6))
     if kind == 0:
         return draw(st.binary(max_size=2000))
     if kind == 1:  # text in a mix of encodings
@@ -58,6 +66,9 @@ def hostile_bytes(draw: st.DrawFn) -> bytes:
     if kind == 4:  # deeply nested JSON
         depth = draw(st.sampled_from([10, 1000, 100_000]))
         return b'{"id": "1", "text": ' + b"[" * depth + b"]" * draw(st.sampled_from([0, depth])) + b"}\n"
+    if kind == 5:  # issue 19: a JSON integer past Python's digit limit, or an escaped lone surrogate
+        field = draw(st.sampled_from([HUGE_INTEGER, '"G \\ud83d"', '"\\udc00"', "-" + HUGE_INTEGER]))
+        return ('{"id": "1", "text": "' + GOOD + '", "n": ' + field + "}\n" + '{"id": "2", "text": ' + field + "}\n").encode()
     return draw(hostile_text()).encode("utf-8", errors="surrogatepass")
 
 
@@ -106,6 +117,7 @@ def jsonl_of(records: list[tuple[str, str]]) -> bytes:
 class Outcome:
     exit_code: int
     records: int | None = None  # tag: records read (None when the run failed)
+    unsupported: int = 0  # tag: rows with status=unsupported_language (the language gate at work)
     message: str = ""
     stdout: str = ""
 
@@ -141,14 +153,18 @@ def run_tag(work: Path, data: bytes, name: str = "in.csv", expected_ids: list[st
     errors = [json.loads(line) for line in Path(f"{out}.errors.jsonl").read_text(encoding="utf-8").split("\n") if line]
     error_rows = [i + 1 for i, row in enumerate(rows) if row["status"] == "error"]
     assert [e["row"] for e in errors] == error_rows, "errors file and error rows disagree"
-    assert all(row["status"] in ("ok", "uncertain", "error") for row in rows)
+    assert all(row["status"] in ("ok", "uncertain", "error", "unsupported_language") for row in rows)
+    assert all(row["language"] and not row["predicted"] for row in rows if row["status"] == "unsupported_language")
     assert all(row["error"] for row in rows if row["status"] == "error"), "an error row without a reason"
     summary = json.loads(outcome.stdout)
     assert summary["records"] == summary["rows"] == len(rows), "records read and rows written differ"
-    assert summary["tagged"] + summary["uncertain"] + summary["errors"] == len(rows) and summary["errors"] == len(errors)
+    assert (summary["tagged"] + summary["uncertain"] + summary["errors"] + summary["unsupported_language"] == len(rows)
+            and summary["errors"] == len(errors))
+    assert summary["unsupported_language"] == sum(row["status"] == "unsupported_language" for row in rows)
     if expected_ids is not None:
         assert [row["id"] for row in rows] == expected_ids, "records lost, invented or reordered"
     outcome.records = len(rows)
+    outcome.unsupported = summary["unsupported_language"]
     return outcome
 
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hostile import (GOOD, csv_of, hostile_bytes, hostile_corpus, hostile_csv, jsonl_of, known_records, run_classify,
-                     run_import, run_tag, run_validate)
+from hostile import (FOREIGN, GOOD, HUGE_INTEGER, csv_of, hostile_bytes, hostile_corpus, hostile_csv, jsonl_of, known_records,
+                     run_classify, run_import, run_tag, run_validate)
 
 from conftest import CORPUS_DIR
 
@@ -79,3 +79,33 @@ def test_fuzz_corpus_import_never_tracebacks(work, corpus_dir, corpus):
     data, suffix = corpus
     outcome = run_import(work, data, suffix, corpus_dir)
     assert outcome.exit_code in (0, 3, 5)
+
+
+@QUICK
+@given(kinds=st.lists(st.sampled_from(["good", "foreign", "surrogate", "huge"]), min_size=1, max_size=8), data=st.data())
+def test_fuzz_tag_language_gate_lone_surrogates_and_huge_integers_give_their_status(work, kinds, data):
+    """Issue 19: a text in another language is unsupported_language (never a level), a lone
+    surrogate or a 5,000-digit number is an error row for that record only, the rest is tagged."""
+    import json
+
+    lines, expected = [], []
+    kinds = kinds + ["good"]  # a file of nothing but unreadable lines is refused whole (exit 3), rightly
+    for i, kind in enumerate(kinds):
+        if kind == "good":
+            lines.append(json.dumps({"id": f"r{i}", "text": GOOD}))
+            expected.append({"ok", "uncertain"})
+        elif kind == "foreign":
+            lines.append(json.dumps({"id": f"r{i}", "text": data.draw(st.sampled_from(FOREIGN))}))
+            expected.append({"unsupported_language"})
+        elif kind == "surrogate":
+            lines.append(json.dumps({"id": f"r{i}", "text": GOOD + " \ud83d"}))
+            expected.append({"error"})
+        else:
+            lines.append('{"id": "r%d", "text": "%s", "n": %s}' % (i, GOOD, HUGE_INTEGER))
+            expected.append({"error"})
+    outcome = run_tag(work, ("\n".join(lines) + "\n").encode(), "in.jsonl")
+    assert outcome.exit_code == 0 and outcome.records == len(kinds)
+    rows = [json.loads(line) for line in (work / "out.jsonl").read_text(encoding="utf-8").split("\n") if line]
+    assert [row["status"] in allowed for row, allowed in zip(rows, expected)] == [True] * len(rows), [r["status"] for r in rows]
+    assert [row["id"] for row in rows if row["status"] != "error" or "digits" not in row["error"]] == [
+        f"r{i}" for i, kind in enumerate(kinds) if kind != "huge"]

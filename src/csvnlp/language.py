@@ -54,6 +54,22 @@ class LanguageGuess:
         return {"code": self.code, "probability": round(self.probability, 4)}
 
 
+# Invisible format characters (zero-width space and joiners, BOM, bidi marks): they split words
+# and shift the detector's n-grams without changing what a reader sees (issue 19).
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Letters of the scripts Europe's languages are written in; a text mostly in other scripts
+# (Arabic, Chinese, Devanagari...) is ranked among all of py3langid's languages, not the
+# European candidates (which made Arabic 'en' and Chinese 'sl').
+_EUROPEAN_LETTER = re.compile("[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u1e00-\u1eff]")
+
+
+@lru_cache(maxsize=1)
+def _world_identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -65,7 +81,7 @@ def _identifier() -> Any:
 
 def plainly_english(text: str) -> bool:
     """True for running English prose (the fast path); False means 'ask the detector'."""
-    words = _WORD.findall(text[:SAMPLE_CHARS])
+    words = _WORD.findall(_INVISIBLE.sub("", text[: 2 * SAMPLE_CHARS])[:SAMPLE_CHARS])
     if len(words) < 8 or not all(w.isascii() for w in words):
         return False
     return sum(w.lower() in _ENGLISH_FUNCTION_WORDS for w in words) >= 0.2 * len(words)
@@ -76,8 +92,13 @@ def rank_languages(text: str) -> list[tuple[str, float]]:
     half = SAMPLE_CHARS // 2
     middle = len(text) // 2
     sample = text if len(text) <= SAMPLE_CHARS else text[:half] + "\n" + text[middle : middle + half]
-    if sum(1 for _ in zip(range(3), _LETTER.finditer(sample))) < 3:  # fewer than 3 letters
+    if _INVISIBLE.search(sample):
+        sample = _INVISIBLE.sub("", sample)
+    letters = len(_LETTER.findall(sample))
+    if letters < 3:
         return [(UNDETERMINED, 1.0)]
+    if len(_EUROPEAN_LETTER.findall(sample)) < letters / 2:  # mostly another script
+        return [(code, float(p)) for code, p in _world_identifier().rank(sample)]
     return [(code, float(p)) for code, p in _identifier().rank(sample)]
 
 

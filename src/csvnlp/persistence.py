@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -188,7 +189,58 @@ def read_meta(directory: Path) -> dict[str, Any]:
         raise ModelError(f"{meta_path} is corrupt ({exc}); restore it from git or {RETRAIN_HINT}") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("files"), dict):
         raise ModelError(f"{meta_path} lacks the file checksums a csvnlp model records; {RETRAIN_HINT}")
+    validate_meta(meta, meta_path)
     return meta
+
+
+# Every file a model may hold, by name, and the format its content must have (issue 19, item
+# 18): a file is loaded only if it *is* what its name declares, so a pickle of any protocol,
+# a zlib-compressed joblib file or anything else under any name is refused before loading.
+DECLARED_FORMATS = {".npz": "npz", ".json": "json", ".jsonl": "jsonl", ".md": "text", ".cfg": "json", ".bin": "msgpack"}
+DECLARED_BY_NAME = {"model": "msgpack", "moves": "msgpack", "key2row": "msgpack", "vectors": "npy", "cfg": "json"}  # spaCy's files
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def declared_format(relative: Path) -> str | None:
+    """The format a model file's name declares, or None for a name no csvnlp model uses."""
+    if relative.suffix.lower() in PICKLE_SUFFIXES:
+        return None
+    return DECLARED_FORMATS.get(relative.suffix.lower()) or (DECLARED_BY_NAME.get(relative.name) if not relative.suffix else None)
+
+
+def format_problem(path: Path, declared: str) -> str | None:
+    """Why ``path``'s content is not ``declared`` (None when it is)."""
+    import zipfile
+
+    data = path.read_bytes()
+    try:
+        if declared == "npz":
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    with archive.open(info) as member:
+                        if not info.filename.endswith(".npy") or member.read(6) != b"\x93NUMPY":
+                            return f"member {info.filename} is not a NumPy array"
+        elif declared == "npy":
+            if not data.startswith(b"\x93NUMPY"):
+                return "not a NumPy array"
+            import io
+
+            np.load(io.BytesIO(data), allow_pickle=False)
+        elif declared == "json":
+            json.loads(data.decode("utf-8"))
+        elif declared == "jsonl":
+            for line in data.decode("utf-8").split("\n"):
+                if line.strip():
+                    json.loads(line)
+        elif declared == "text":
+            data.decode("utf-8")
+        elif declared == "msgpack":
+            import srsly
+
+            srsly.msgpack_loads(data)
+    except Exception as exc:  # any parser's failure means the same: not the declared format
+        return f"not {declared} ({type(exc).__name__})"
+    return None
 
 
 def _is_pickle(path: Path) -> bool:
@@ -200,13 +252,46 @@ def _is_pickle(path: Path) -> bool:
 
 
 def refuse_pickles(directory: Path) -> None:
-    """Raise ModelError if any file in the model directory is a pickle (code, not data)."""
+    """Raise ModelError if any file in the model directory is plainly a pickle (by suffix or a
+    protocol-2+ header); ``refuse_undeclared_formats`` catches the rest after the checksums."""
     found = [p for p in sorted(directory.rglob("*")) if p.is_file() and _is_pickle(p)]
     if found:
         raise ModelError(
             f"{directory} holds a pickle ({found[0].relative_to(directory)}); csvnlp models are plain data "
             f"and a pickle can run code when loaded, so this model is refused. Use a model saved by this csvnlp, or {RETRAIN_HINT}"
         )
+
+
+def refuse_undeclared_formats(directory: Path) -> None:
+    """Raise ModelError unless every file in the model directory is plain data in the format
+    its name declares (npz, JSON, JSON Lines, msgpack, NumPy, UTF-8 text): a pickle of any
+    protocol, compressed or not, can run code when loaded, whatever it is called."""
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(directory)
+        declared = declared_format(relative)
+        problem = "a file no csvnlp model holds" if declared is None else format_problem(path, declared)
+        if problem:
+            raise ModelError(
+                f"{directory} holds {relative} ({problem}): only plain data in the format its name declares is loaded "
+                f"(a pickle or other code could run), so this model is refused. Use a model saved by this csvnlp, or {RETRAIN_HINT}"
+            )
+
+
+def validate_meta(meta: dict[str, Any], meta_path: Path) -> None:
+    """meta.json's fields that loading relies on, checked like every other model file: file
+    names that stay inside the model folder, and languages as a list of ISO 639 codes."""
+    directory = meta_path.parent.resolve()
+    for name, digest in meta["files"].items():
+        target = (directory / name).resolve()
+        if not isinstance(digest, str) or Path(name).is_absolute() or ".." in Path(name).parts or directory not in target.parents:
+            raise ModelError(f"{meta_path} lists a file outside the model folder ({name!r}); refusing to load it. {RETRAIN_HINT}")
+    languages = meta.get("languages")
+    if languages is not None and (not isinstance(languages, list) or not languages
+                                  or not all(isinstance(code, str) and LANGUAGE_CODE.match(code) for code in languages)):
+        raise ModelError(f"{meta_path}: \"languages\" must be a list of ISO 639 codes such as [\"en\"], not {json.dumps(languages)[:40]}; "
+                         f"restore it from git or {RETRAIN_HINT}")
 
 
 def verify_checksums(directory: Path, meta: dict[str, Any]) -> None:
@@ -281,6 +366,7 @@ def load_bundle(directory: Path | None = None) -> ModelBundle:
     refuse_pickles(directory)
     check_format(directory, meta)
     verify_checksums(directory, meta)
+    refuse_undeclared_formats(directory)
     try:
         with np.load(directory / ARRAYS_FILE, allow_pickle=False) as arrays:
             arrays = {name: arrays[name] for name in arrays.files}

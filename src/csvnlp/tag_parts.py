@@ -274,6 +274,11 @@ def output_problem(exc: OSError, output: Path) -> Exception:
     return OutputError(f"cannot write {output} or its parts ({reason}); choose another --out")
 
 
+# The lock descriptors this process holds: a forked worker closes its copies at once, so the
+# lock lives exactly as long as the run's own process (see tag_workers.start_worker).
+HELD_LOCK_FDS: set[int] = set()
+
+
 class OutputLock:
     """An exclusive lock on ``.OUTPUT.lock`` beside OUTPUT for the whole run, so that two runs
     to one OUTPUT cannot delete each other's parts. ``flock`` is released by the kernel when
@@ -305,6 +310,7 @@ class OutputLock:
                 os.ftruncate(fd, 0)
                 os.write(fd, f"{os.getpid()}\n".encode())
                 self.fd = fd
+                HELD_LOCK_FDS.add(fd)
                 return
             os.close(fd)
 
@@ -314,5 +320,6 @@ class OutputLock:
         try:
             self.path.unlink(missing_ok=True)
         finally:
+            HELD_LOCK_FDS.discard(self.fd)
             os.close(self.fd)
             self.fd = None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from csvnlp.errors import IncompleteRunError, InputError, SchedulerError
-from csvnlp.inputs import text_problem
+from csvnlp.inputs import text_problem, without_surrogates
 from csvnlp.tables import OUTPUT_COLUMNS, Chunk
 from csvnlp.tag_parts import LINE_COLUMN, ROW_COLUMN, ChunkSpan, PartStore
 
@@ -39,6 +39,7 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
 
     texts, problems, documents = resolve_documents(chunk.texts, chunk.problems)
     reasons = [problems[i] or (None if documents[i] else text_problem(texts[i])) for i in range(n)]
+    reasons = [without_surrogates(r) if r else r for r in reasons]  # a reason may quote a file name that is not UTF-8
     good = [i for i in range(n) if reasons[i] is None]
     # issue 13: texts in a language the model cannot read get status=unsupported_language, no level
     results = classify_in_supported_languages(bundle, [texts[i] for i in good], entities=entities) if good else []
@@ -93,8 +94,18 @@ def _run_pool(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore,
 
 
 def start_worker(model_dir: str, parent: int) -> None:
-    """Pool initializer: tie the worker's life to the parent's, then load the model once."""
+    """Pool initializer: tie the worker's life to the parent's, drop the parent's output lock
+    (closing a copy never releases it; holding one would keep it past the parent), then load
+    the model once."""
+    from csvnlp.tag_parts import HELD_LOCK_FDS
+
     die_with_parent(parent)
+    for fd in list(HELD_LOCK_FDS):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    HELD_LOCK_FDS.clear()
     cached_bundle(model_dir)
 
 

@@ -7,6 +7,7 @@ line on stderr and a documented exit status (``ExitStatus``); data goes to stdou
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, NoReturn
 
 import typer
@@ -28,8 +29,24 @@ corpus_app = typer.Typer(help="Build and check the annotated corpus.", no_args_i
 app.add_typer(corpus_app, name="corpus")
 
 
+# What a terminal would act on rather than show: C0/C1 control characters (ESC starts colour,
+# title and screen-clearing sequences) and the bidirectional overrides that reorder what is
+# shown. Everything printed as text goes through ``terminal_safe`` (issue 19, item 17): a file
+# name or a heading in a hostile document cannot drive the officer's terminal.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    return _UNSAFE.sub("", text)
+
+
+def json_terminal_safe(line: str) -> str:
+    """A JSON line with the control characters json.dumps leaves raw (DEL, C1, bidi) escaped."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+
+
 def fail(message: str, status: ExitStatus) -> NoReturn:
-    typer.echo(f"csvnlp: error: {message}", err=True)
+    typer.echo(f"csvnlp: error: {terminal_safe(message)}", err=True)
     raise typer.Exit(int(status))
 
 

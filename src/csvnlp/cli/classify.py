@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
 
-from csvnlp.cli._util import MODEL_OPTION, app, fail, run
+from csvnlp.cli._util import MODEL_OPTION, app, fail, json_terminal_safe, run, terminal_safe
 from csvnlp.errors import ExitStatus
 from csvnlp.levels import ENTITY_LABELS
 
@@ -39,11 +38,11 @@ def classify(
     """
     # Files and standard input may be PDF or DOCX (sniffed by content, documents.py).
     from csvnlp.documents import MAX_DOCUMENT_BYTES, Document, document_from_bytes, read_document
-    from csvnlp.inputs import checked_text
+    from csvnlp.inputs import checked_text, read_standard_input
 
     inputs: list[tuple[str, Document]] = []
     if text == "-":  # one byte over the limit is enough to refuse an over-size input
-        inputs.append(("<stdin>", run(lambda: document_from_bytes(sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1), "standard input"))))
+        inputs.append(("<stdin>", run(lambda: document_from_bytes(read_standard_input(MAX_DOCUMENT_BYTES), "standard input"))))
     elif text is not None:
         inputs.append(("<argument>", Document("the text argument", "text", run(lambda: checked_text(text, "the text argument")))))
     for path in files:
@@ -58,16 +57,15 @@ def classify(
     results = classify_documents(bundle, [document for _, document in inputs], entities=not no_entities, explain=top_terms)
     for (source, _), result in zip(inputs, results):
         if as_json:
-            typer.echo(json.dumps({"source": source, **result}, ensure_ascii=False))
+            typer.echo(json_terminal_safe(json.dumps({"source": source, **result}, ensure_ascii=False)))
         else:
             _print_result(source, result, show_source=len(inputs) > 1)
 
 
 def _print_result(source: str, result: dict[str, Any], show_source: bool) -> None:
-    from rich.console import Console
     from rich.markup import escape
 
-    console = Console(highlight=False)
+    console = _SafeConsole(highlight=False)
     if show_source:
         console.print(f"[bold]{escape(source)}[/bold]")
     if result["status"] == "unsupported_language":  # issue 13
@@ -94,3 +92,14 @@ def _print_result(source: str, result: dict[str, Any], show_source: bool) -> Non
     console.print()
 
 
+
+
+def _SafeConsole(**options: Any) -> Any:
+    """A rich Console whose ``print`` drops terminal control characters from what it shows."""
+    from rich.console import Console
+
+    class SafeConsole(Console):
+        def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+            super().print(*(terminal_safe(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+    return SafeConsole(**options)
