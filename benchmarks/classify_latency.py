@@ -1,5 +1,5 @@
-"""Cold-start time of `csvnlp classify` against the bare `import spacy, sklearn` floor, and
-warm per-text latency of the shipped model.
+"""Cold-start time of `csvnlp classify` against the bare `import spacy` floor (issue 20: within
+1.5x; predicting imports neither scikit-learn nor SciPy), and warm per-text latency of the shipped model.
 
 Run from the repository root:  python benchmarks/classify_latency.py [--runs 7]
 Writes benchmarks/results/classify_latency.json and .md (medians over the runs).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -36,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     csvnlp = str(Path(sys.executable).with_name("csvnlp"))
     commands = {
-        "import_floor": [sys.executable, "-c", "import spacy, sklearn"],
+        "import_floor": [sys.executable, "-c", "import spacy"],
         "classify_cold": [csvnlp, "classify", TEXT, "--json"],
         "help": [csvnlp, "--help"],
     }
@@ -47,6 +48,7 @@ def main() -> None:
         for name, command in commands.items():
             seconds[name].append(timed(command))
     medians = {name: statistics.median(values) for name, values in seconds.items()}
+    load = [round(x, 2) for x in os.getloadavg()]
 
     sys.path.insert(0, str(ROOT / "src"))
     from csvnlp.persistence import load_bundle
@@ -62,23 +64,25 @@ def main() -> None:
     results = {
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
         "runs": args.runs,
+        "load_average_1_5_15min_after": load,
         "import_floor_s": round(medians["import_floor"], 3),
         "classify_cold_s": round(medians["classify_cold"], 3),
         "help_s": round(medians["help"], 3),
         "cold_over_floor": round(medians["classify_cold"] / medians["import_floor"], 3),
         "warm_ms_per_text_median": round(1000 * statistics.median(per_text), 2),
         "warm_ms_per_text_p95": round(1000 * sorted(per_text)[int(0.95 * len(per_text))], 2),
-        "targets": {"cold_over_floor": "<= 1.3", "warm_ms_per_text": "< 20"},
+        "targets": {"cold_over_floor": "<= 1.5 (issue 20, floor: import spacy)", "warm_ms_per_text": "< 20"},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "classify_latency.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "classify_latency.md").write_text(
         "# `csvnlp classify` latency\n\n"
-        f"Command: `python benchmarks/classify_latency.py --runs {args.runs}` (medians; 2-core machine).\n\n"
+        f"Command: `python benchmarks/classify_latency.py --runs {args.runs}` (medians of interleaved runs; 2-core "
+        f"machine shared with other work: load average {load[0]} / {load[1]} / {load[2]} over 1 / 5 / 15 min at the end).\n\n"
         "| measure | value | target |\n| --- | --- | --- |\n"
-        f"| `python -c \"import spacy, sklearn\"` (floor) | {results['import_floor_s']} s | |\n"
+        f"| `python -c \"import spacy\"` (floor) | {results['import_floor_s']} s | |\n"
         f"| `csvnlp classify TEXT --json`, cold | {results['classify_cold_s']} s | |\n"
-        f"| cold start / floor | {results['cold_over_floor']}x | <= 1.3x |\n"
+        f"| cold start / floor | {results['cold_over_floor']}x | <= 1.5x |\n"
         f"| `csvnlp --help` | {results['help_s']} s | |\n"
         f"| warm latency per text (median / p95) | {results['warm_ms_per_text_median']} / {results['warm_ms_per_text_p95']} ms | < 20 ms |\n"
     )

@@ -5,6 +5,7 @@ Usage (from the repository root):
     python pipeline/run.py train           # one stage (and nothing else)
     python pipeline/run.py --force         # run every stage even when nothing changed
     python pipeline/run.py --dry-run       # say what would run
+    python pipeline/run.py --record train  # inputs changed in a way shown not to alter the outputs
 
 Each stage declares its inputs and outputs. After a stage succeeds, the sha256 of its inputs is
 recorded in pipeline/state.json; a stage runs again only when an input's hash differs from the
@@ -136,11 +137,25 @@ def main() -> int:
     parser.add_argument("stages", nargs="*", help=f"stages to run: {', '.join(STAGES)} (default: all)")
     parser.add_argument("--force", action="store_true", help="run even when inputs did not change")
     parser.add_argument("--dry-run", action="store_true", help="only say what would run")
+    parser.add_argument("--record", action="store_true",
+                        help="record the named stages' current inputs as built, without running them (their outputs must "
+                             "exist): for a change shown not to alter a stage's outputs; say why in the commit")
     args = parser.parse_args()
     unknown = [name for name in args.stages if name not in STAGES]
     if unknown:
         parser.error(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     state = json.loads(STATE_FILE.read_text()) if STATE_FILE.exists() else {}
+    if args.record:
+        if not args.stages:
+            parser.error("--record needs the stage(s) to record, by name")
+        for name in args.stages:
+            missing = [out for out in STAGES[name]["outputs"] if not (ROOT / out).exists()]
+            if missing:
+                parser.error(f"cannot record {name}: its output {missing[0]} is missing; run the stage")
+            state[name] = fingerprint(stage_inputs(STAGES[name]))
+            print(f"[{name}] recorded as built from the current inputs (not run)")
+        STATE_FILE.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+        return 0
     for name in args.stages or list(STAGES):
         stage = STAGES[name]
         inputs = fingerprint(stage_inputs(stage))

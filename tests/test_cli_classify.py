@@ -117,3 +117,15 @@ def test_cli_subprocess_exit_status_and_no_traceback(tmp_path):
     done = subprocess.run([sys.executable, "-m", "csvnlp.cli", "classify", "--file", str(empty)], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 3
     assert done.stderr.startswith("csvnlp: error:") and "Traceback" not in done.stderr
+
+
+def test_cli_classify_imports_neither_scikit_learn_nor_scipy():
+    """issue 20: a cold `csvnlp classify` predicts from the saved arrays; importing scikit-learn
+    (2+ s) would cost more than everything else it does for one text."""
+    code = ("import sys\nfrom csvnlp.cli import app\n"
+            "try:\n    app(['classify', sys.argv[1], '--json'])\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, SUBMISSION], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert '"status": "ok"' in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"

@@ -90,7 +90,7 @@ def test_suggest_picks_diverse_uncertain_records(cli, tmp_path, records, shipped
     items = [json.loads(l) for l in out.read_text().splitlines()]
     assert len(items) == 10
     assert not any(i["id"].startswith("copy-") for i in items)
-    vectors = shipped_bundle.level_model.features_.tfidf([i["text"] for i in items])
+    vectors = shipped_bundle.level_model.tfidf([i["text"] for i in items])
     similarity = (vectors @ vectors.T).toarray()
     np.fill_diagonal(similarity, 0)
     assert similarity.max() < 0.8

@@ -38,7 +38,7 @@ def test_evaluation_fits_vocabulary_and_entity_patterns_on_training_folds_only(r
     seen = {"held_out": 0, "trained": 0}
 
     def check(level_model, entity_pipeline, test_indices):
-        vocabulary = level_model.features_.vectorizer_.vocabulary_
+        vocabulary = level_model.vocabulary_
         patterns = {p["pattern"] for p in entity_pipeline.get_pipe("csvnlp_names").patterns}
         if special in test_indices:
             seen["held_out"] += 1

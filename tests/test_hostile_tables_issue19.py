@@ -183,6 +183,10 @@ def test_persistence_issue19_item1_meta_json_with_a_huge_integer_is_a_bad_model(
     model = tmp_path / "m"
     shutil.copytree(SHIPPED_MODEL, model)
     meta = (model / "meta.json").read_text()
-    (model / "meta.json").write_text(meta.replace('"format_version": 2', '"format_version": 2, "n": ' + "9" * 5000, 1))
+    from csvnlp.persistence import FORMAT_VERSION
+
+    version = f'"format_version": {FORMAT_VERSION}'  # issue 20: format 3; the huge number must go in whatever the version
+    assert version in meta
+    (model / "meta.json").write_text(meta.replace(version, version + ', "n": ' + "9" * 5000, 1))
     result = cli("classify", G, "--model", str(model))
     assert result.exit_code == 4 and "4300 digits" in result.output

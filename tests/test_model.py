@@ -64,12 +64,10 @@ def test_model_training_is_deterministic(records, report_text):
     from csvnlp.report_source import level_descriptions
 
     prototypes = level_descriptions(report_text)
-    from csvnlp.persistence import level_model_data
-
     grid = [{"C": 1.0, "lexicon_weight": 3.0, "ngram_max": 1}, {"C": 3.0, "lexicon_weight": 10.0, "ngram_max": 1}]
     first = train_bundle(records, prototypes, grid=grid, trained_at="fixed")
     second = train_bundle(records, prototypes, grid=grid, trained_at="fixed")
-    (arrays_1, settings_1), (arrays_2, settings_2) = level_model_data(first.level_model), level_model_data(second.level_model)
+    (arrays_1, settings_1), (arrays_2, settings_2) = first.level_model.to_arrays(), second.level_model.to_arrays()
     assert settings_1 == settings_2 and arrays_1.keys() == arrays_2.keys()
     assert all(np.array_equal(arrays_1[k], arrays_2[k]) for k in arrays_1)
     assert first.meta == second.meta
@@ -150,11 +148,116 @@ def prototypes(report_text):
 @pytest.mark.parametrize("check", ["check_no_attributes_set_in_init", "check_parameters_default_constructible",
                                    "check_get_params_invariance", "check_set_params", "check_estimator_repr"])
 def test_model_passes_the_scikit_learn_api_checks_that_apply_to_text_input(check):
-    """The full ``parametrize_with_checks`` feeds numeric 2-D arrays, which a text model
-    rejects by design; these are the checks of the constructor/params protocol."""
+    """``check_estimator``/``parametrize_with_checks`` yield no check at all for an estimator
+    whose tags say its input is not a 2-D numeric array (scikit-learn warns "Can't test
+    estimator" and returns): they would pass without testing anything. So the checks of the
+    constructor and parameter protocol, which need no input, run here by name, and the fit
+    checks run below in versions that feed texts."""
     from sklearn.utils import estimator_checks
 
     getattr(estimator_checks, check)("LevelModel", LevelModel())
+
+
+def test_model_check_estimator_would_test_nothing_for_a_text_model():
+    """Why the checks above are named: scikit-learn skips every check for string input."""
+    import warnings
+
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_estimator(LevelModel())
+    assert any("Can't test estimator" in str(w.message) for w in caught)
+
+
+@pytest.fixture(scope="module")
+def small_fit(records, prototypes):
+    texts, labels = [r["text"] for r in records], label_matrix(records)
+    return texts, labels, dict(prototypes=prototypes, C=3.0, lexicon_weight=10.0, ngram_max=1)
+
+
+def test_model_fit_returns_self_and_does_not_change_its_parameters(small_fit):
+    """Text-input versions of check_fit_returns_self and check_dont_overwrite_parameters."""
+    texts, labels, params = small_fit
+    model = LevelModel(**params)
+    before = model.get_params()
+    assert model.fit(texts, labels) is model
+    after = model.get_params()
+    assert before.keys() == after.keys() and all(after[k] is before[k] for k in before)
+    assert not {k for k in vars(model) if not k.endswith("_")} - set(before)  # fit sets only attributes ending in _
+
+
+def test_model_refit_is_idempotent(small_fit):
+    """Text-input version of check_fit_idempotent: fitting twice gives the same model."""
+    texts, labels, params = small_fit
+    model = LevelModel(**params).fit(texts, labels)
+    first_arrays, first_settings = model.to_arrays()
+    first = model.predict_proba(texts)
+    model.fit(texts, labels)
+    second_arrays, second_settings = model.to_arrays()
+    np.testing.assert_array_equal(model.predict_proba(texts), first)
+    assert first_settings == second_settings and all(np.array_equal(first_arrays[k], second_arrays[k]) for k in first_arrays)
+
+
+@pytest.mark.parametrize("bad", ["transposed", "flat", "two_columns", "not_binary", "one_text_short"])
+def test_model_refuses_a_bad_label_matrix(small_fit, bad):
+    """A Y that is not (n_texts, 3) 0/1 is refused with a ValueError, never reshaped."""
+    texts, labels, params = small_fit
+    wrong = {"transposed": labels.T, "flat": labels.ravel(), "two_columns": labels[:, :2],
+             "not_binary": labels * 2, "one_text_short": labels[:-1]}[bad]
+    with pytest.raises(ValueError, match="Y must"):
+        LevelModel(**params).fit(texts, wrong)
+
+
+@pytest.mark.parametrize("bad", ["one string", "bytes", "numbers", "matrix"])
+def test_model_refuses_input_that_is_not_a_list_of_texts(small_fit, bad):
+    texts, labels, params = small_fit
+    model = LevelModel(**params).fit(texts, labels)
+    wrong = {"one string": "a single text", "bytes": [b"bytes"], "numbers": [1.0, 2.0], "matrix": np.zeros((2, 3))}[bad]
+    with pytest.raises(ValueError, match="X must"):
+        model.predict(wrong)
+
+
+def test_model_arrays_round_trip_to_the_same_predictions(small_fit):
+    """to_arrays/from_arrays (what a model directory holds) rebuild the fitted model exactly."""
+    texts, labels, params = small_fit
+    model = LevelModel(**params).fit(texts, labels)
+    again = LevelModel.from_arrays(*model.to_arrays())
+    assert again.get_params() == model.get_params()
+    np.testing.assert_array_equal(again.predict_proba(texts), model.predict_proba(texts))
+    np.testing.assert_array_equal(again.predict(texts), model.predict(texts))
+    assert again.classify(texts[:3], explain=3) == model.classify(texts[:3], explain=3)
+
+
+def test_model_predicting_from_arrays_imports_neither_scikit_learn_nor_scipy():
+    """A saved model predicts with array code: a cold `csvnlp classify` must not pay for them."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, SHIPPED_MODEL
+
+    code = ("import json, sys, numpy as np; from csvnlp.model import LevelModel\n"
+            f"d = {str(SHIPPED_MODEL)!r}\n"
+            "with np.load(d + '/level_model.npz', allow_pickle=False) as a: arrays = {k: a[k] for k in a.files}\n"
+            "model = LevelModel.from_arrays(arrays, json.load(open(d + '/level_model.json')))\n"
+            "model.classify(['Clusters coach SMEs to build a new value chain.'], explain=3)\n"
+            "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_features_analyzer_equals_the_tfidf_vectorizer(records, prototypes):
+    """The NumPy TF-IDF analyzer predicting uses gives what scikit-learn's TfidfVectorizer gives."""
+    from csvnlp.features import STOP_WORDS, TOKEN_PATTERN, make_vectorizer, model_text
+
+    texts, labels = [r["text"] for r in records], label_matrix(records)
+    model = LevelModel(prototypes, C=3.0, lexicon_weight=10.0, ngram_max=2).fit(texts, labels)
+    vectorizer = make_vectorizer(2, vocabulary=model.analyzer_.terms)
+    vectorizer.idf_ = model.analyzer_.idf
+    docs = [model_text(t) for t in texts] + ["", "the of and", "Value chains, value chains and VALUE CHAINS!"]
+    assert list(model.analyzer_.stop_words) and model.analyzer_.stop_words == frozenset(STOP_WORDS)
+    assert model.analyzer_.token_pattern == TOKEN_PATTERN
+    np.testing.assert_allclose(model.analyzer_.rows(docs).to_csr().toarray(), vectorizer.transform(docs).toarray(), rtol=0, atol=1e-12)
 
 
 def test_model_clone_refits_to_the_same_predictions(records, prototypes):

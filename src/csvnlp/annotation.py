@@ -71,7 +71,7 @@ def suggest(
             elif entry > pool[0]:
                 heapq.heapreplace(pool, entry)
     candidates = [item for _, _, item in sorted(pool, key=lambda e: (-e[0], -e[1]))]
-    known = model.features_.tfidf(corpus_texts) if corpus_texts else None
+    known = model.tfidf(corpus_texts) if corpus_texts else None
     chosen: list[dict[str, Any]] = []
     chosen_vectors: list[Any] = []
     # round-robin over the level each candidate is closest to, most uncertain first
@@ -80,7 +80,7 @@ def suggest(
         for key in LEVEL_KEYS:
             while queues[key]:
                 candidate = queues[key].pop(0)
-                vector = model.features_.tfidf([candidate["text"]])
+                vector = model.tfidf([candidate["text"]])
                 if known is not None and known.shape[0] and (vector @ known.T).max() >= max_similarity:
                     continue
                 if any((vector @ other.T).toarray()[0, 0] >= max_similarity for other in chosen_vectors):

@@ -1,9 +1,12 @@
 """What the level model sees of a text: TF-IDF terms, lexicon density and similarity to the
 report's definition of each level.
 
-Why one transformer (``LevelFeatures``) and not a ``FeatureUnion`` of three: the similarity
-to a level's definition is measured in the TF-IDF space fitted in the same step; a
-FeatureUnion fits each part on its own, so it would fit the same vectorizer twice.
+Training computes the vocabulary, IDF weights and level centroids once per fold
+(``TermCounts.fold``, checked against scikit-learn's ``TfidfVectorizer``); predicting needs no
+scikit-learn or SciPy: ``TfidfAnalyzer`` repeats the vectorizer's analysis (lower-case, token
+pattern, stop words, n-grams, sublinear TF x IDF, L2) in plain Python and NumPy, and a test
+checks it against ``TfidfVectorizer.transform``. Importing scikit-learn alone takes longer
+than tokenizing thousands of texts, and a cold ``csvnlp classify`` pays it for one text.
 
 - **Prototype documents.** The report's own descriptions of each level (sections 2 and 6),
   with its definition and keyword list, give one TF-IDF centroid per level; a text's cosine
@@ -23,8 +26,6 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from csvnlp.levels import DEFINITIONS, LEVEL_KEYS, lexicon_counts
 from csvnlp.report_source import FIELD_LABELS
@@ -35,8 +36,17 @@ _FIELD_LABEL_LINE = re.compile(
 _WORD = re.compile(r"\w+")
 # Letters only: amounts, years and grant numbers say nothing about the level.
 TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
-# Written into each model: scikit-learn may change its built-in list, a saved model must not.
-STOP_WORDS = tuple(sorted(ENGLISH_STOP_WORDS))
+# STOP_WORDS (scikit-learn's English list, sorted) is written into each model: scikit-learn may
+# change its built-in list, a saved model must not. Read lazily (module ``__getattr__``), so
+# predicting from a saved model, which reads its own copy, never imports scikit-learn.
+
+
+def __getattr__(name: str) -> Any:
+    if name == "STOP_WORDS":
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return tuple(sorted(ENGLISH_STOP_WORDS))
+    raise AttributeError(f"module 'csvnlp.features' has no attribute {name!r}")
 LEXICON_FEATURES = tuple(
     [f"[similar to the definition of {key}]" for key in LEVEL_KEYS]
     + [f"[{key} keywords]" for key in LEVEL_KEYS]
@@ -100,10 +110,12 @@ def prototype_texts(key: str, prototypes: dict[str, list[str]] | None) -> list[s
     return list((prototypes or {}).get(key, [])) + [f"{definition.name}. {definition.definition}", " ".join(definition.keywords)]
 
 
-def make_vectorizer(ngram_max: int, vocabulary: Sequence[str] | None = None) -> TfidfVectorizer:
-    """The TF-IDF vectorizer every csvnlp model uses (fitted, or rebuilt from a saved vocabulary)."""
+def make_vectorizer(ngram_max: int, vocabulary: Sequence[str] | None = None) -> Any:
+    """The TF-IDF vectorizer every csvnlp model is trained with (scikit-learn's ``TfidfVectorizer``)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
-        ngram_range=(1, ngram_max), sublinear_tf=True, stop_words=list(STOP_WORDS),
+        ngram_range=(1, ngram_max), sublinear_tf=True, stop_words=list(__getattr__("STOP_WORDS")),
         token_pattern=TOKEN_PATTERN, lowercase=True, dtype=np.float64,
         vocabulary=list(vocabulary) if vocabulary is not None else None,
     )
@@ -111,64 +123,97 @@ def make_vectorizer(ngram_max: int, vocabulary: Sequence[str] | None = None) -> 
 
 def l2_rows(matrix: Any) -> Any:
     """Each row divided by its L2 norm (rows of zeros stay zero)."""
+    from scipy import sparse
     from scipy.sparse.linalg import norm
 
     rows = [matrix[i] / max(norm(matrix[i]), 1e-12) for i in range(matrix.shape[0])]
     return sparse.vstack(rows).tocsr()
 
 
-class LevelFeatures:
-    """Texts -> [TF-IDF | similarity to each level's definition | keyword density per level].
+class TfidfAnalyzer:
+    """A text's TF-IDF row as a trained vocabulary gives it, in plain Python and NumPy: what
+    ``TfidfVectorizer(lowercase=True, token_pattern, stop_words, ngram_range=(1, ngram_max),
+    sublinear_tf=True, norm="l2").transform`` gives (a test checks it, to 1e-12)."""
 
-    Not fitted on its own: ``LevelModel.fit`` computes the vocabulary, IDF weights and one
-    L2-normalised centroid per level once per fold (``TermCounts.fold``) and hands them over
-    (``set_fitted``); a saved model hands over the same parts (``set_parts``).
-    """
-
-    def __init__(self, prototypes: dict[str, list[str]] | None = None, ngram_max: int = 2, lexicon_weight: float = 1.0):
-        self.prototypes = prototypes
+    def __init__(self, terms: Sequence[str], idf: np.ndarray, ngram_max: int, stop_words: Sequence[str], token_pattern: str):
+        self.terms = list(terms)
+        self.vocabulary = {term: i for i, term in enumerate(self.terms)}
+        self.idf = np.asarray(idf, dtype=np.float64)
         self.ngram_max = ngram_max
-        self.lexicon_weight = lexicon_weight
+        self.stop_words = frozenset(stop_words)
+        self.token_pattern = token_pattern
+        self._tokens = re.compile(token_pattern)
 
-    def set_fitted(self, fold: "FoldFeatures") -> "LevelFeatures":
-        """Become the features a fold's training rows define (vocabulary, IDF, centroids)."""
-        return self.set_parts(fold.terms, fold.idf, fold.centroids)
+    def counts(self, doc: str) -> dict[int, int]:
+        """Term index -> count in one text (``model_text`` already applied)."""
+        tokens = [t for t in self._tokens.findall(doc.lower()) if t not in self.stop_words]
+        grams = tokens
+        if self.ngram_max > 1:
+            grams = list(tokens)
+            for n in range(2, self.ngram_max + 1):
+                grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        counts: dict[int, int] = {}
+        vocabulary = self.vocabulary
+        for gram in grams:
+            index = vocabulary.get(gram)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        return counts
 
-    def set_parts(self, terms: Sequence[str], idf: np.ndarray, centroids: Any) -> "LevelFeatures":
-        """Fitted state from its parts: what a fold's training rows define, or what a saved model holds."""
-        self.vectorizer_ = make_vectorizer(self.ngram_max, vocabulary=terms)
-        self.vectorizer_.idf_ = np.asarray(idf, dtype=np.float64)
-        self.centroids_ = sparse.csr_matrix(centroids)
-        self.n_features_out_ = len(terms) + len(LEXICON_FEATURES)
-        return self
+    def rows(self, docs: Sequence[str]) -> "SparseRows":
+        """The texts' rows: term indices ascending per row, weights (1 + log tf) x idf, each row
+        divided by its L2 norm (a row of zeros stays zero)."""
+        ids: list[int] = []
+        tf: list[int] = []
+        offsets = [0]
+        for doc in docs:
+            counts = self.counts(doc)
+            row = sorted(counts)
+            ids += row
+            tf += [counts[i] for i in row]
+            offsets.append(len(ids))
+        index = np.asarray(ids, dtype=np.int64)
+        starts = np.asarray(offsets, dtype=np.int64)
+        weights = (np.log(np.asarray(tf, dtype=np.float64)) + 1.0) * self.idf[index]
+        if len(weights):
+            squares = np.add.reduceat(np.append(weights * weights, 0.0), np.minimum(starts[:-1], len(weights)))
+            norms = np.sqrt(np.where(starts[:-1] == starts[1:], 0.0, squares))
+            lengths = np.diff(starts)
+            weights = weights / np.repeat(np.where(norms > 0, norms, 1.0), lengths)
+        return SparseRows(index, weights, starts, len(self.terms))
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "vectorizer_"):
-            from sklearn.exceptions import NotFittedError
 
-            raise NotFittedError("LevelFeatures has no vocabulary yet: it is set by LevelModel.fit or a saved model")
+@dataclass
+class SparseRows:
+    """Rows of a sparse matrix as CSR parts (``ids``, ``weights``, row ``offsets``), with the
+    products predicting needs in NumPy alone."""
 
-    def tfidf(self, X: Sequence[str]) -> Any:
-        """The TF-IDF rows alone (for similarity to training texts)."""
-        self._check_fitted()
-        return self.vectorizer_.transform([model_text(t) for t in X])
+    ids: np.ndarray
+    weights: np.ndarray
+    offsets: np.ndarray
+    width: int
 
-    def transform(self, X: Sequence[str]) -> Any:
-        docs = [model_text(t) for t in X]
-        self._check_fitted()
-        tfidf = self.vectorizer_.transform(docs)
-        return self.combine(tfidf, lexicon_densities([text_stats(d) for d in docs]))
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
 
-    def combine(self, tfidf: Any, densities: np.ndarray) -> Any:
-        """[tfidf | weight x (similarity, densities)] as one sparse matrix."""
-        similarity = (tfidf @ self.centroids_.T).toarray()
-        lexicon = np.hstack([similarity, densities]) * self.lexicon_weight
-        return sparse.hstack([tfidf, sparse.csr_matrix(lexicon)]).tocsr()
+    def dot(self, matrix: np.ndarray) -> np.ndarray:
+        """(rows, k): each row times the dense (k, width) ``matrix``, transposed."""
+        if not len(self.ids):
+            return np.zeros((len(self), matrix.shape[0]))
+        products = matrix[:, self.ids] * self.weights  # (k, nnz)
+        starts = self.offsets[:-1]
+        sums = np.add.reduceat(np.hstack([products, np.zeros((matrix.shape[0], 1))]), np.minimum(starts, len(self.ids)), axis=1)
+        sums[:, starts == self.offsets[1:]] = 0.0  # an empty row sums to nothing (reduceat would repeat a value)
+        return sums.T
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        self._check_fitted()
-        return np.asarray(list(self.vectorizer_.get_feature_names_out()) + list(LEXICON_FEATURES), dtype=object)
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self.offsets[i], self.offsets[i + 1]
+        return self.ids[start:end], self.weights[start:end]
 
+    def to_csr(self) -> Any:
+        from scipy import sparse
+
+        return sparse.csr_matrix((self.weights, self.ids, self.offsets), shape=(len(self), self.width))
 
 
 def prototype_rows(prototypes: dict[str, list[str]] | None) -> tuple[list[str], np.ndarray]:
@@ -210,6 +255,7 @@ class TermCounts:
 
     def fold(self, train: np.ndarray, test: np.ndarray, labels: np.ndarray) -> "FoldFeatures":
         """TF-IDF and similarity features as a vectorizer fitted on ``train`` (+ prototypes) gives them."""
+        from scipy import sparse
         from sklearn.feature_extraction.text import TfidfTransformer
 
         fit_rows = np.concatenate([train, self.proto_rows])
@@ -245,7 +291,60 @@ class FoldFeatures:
     fit_targets: np.ndarray
 
     def matrices(self, lexicon_weight: float) -> tuple[Any, Any]:
-        """(training rows, held-out rows) as ``LevelFeatures`` with this lexicon weight gives them."""
+        """(training rows, held-out rows): [TF-IDF | lexicon_weight x (similarity, densities)]."""
+        from scipy import sparse
+
         fit = sparse.hstack([self.fit_tfidf, sparse.csr_matrix(self.fit_lexicon * lexicon_weight)]).tocsr()
         test = sparse.hstack([self.test_tfidf, sparse.csr_matrix(self.test_lexicon * lexicon_weight)]).tocsr()
         return fit, test
+
+
+NEAREST_CASE_TERMS = 32  # terms per training case kept for the evidence's nearest-case similarity
+
+
+class NearestCases:
+    """A small index of the training cases for the evidence a result reports (its similarity to
+    the nearest one): each case's ``NEAREST_CASE_TERMS`` strongest TF-IDF terms (float32), not
+    the training matrix. The similarity is the cosine to a case on those terms (at most the
+    full cosine)."""
+
+    def __init__(self, offsets: np.ndarray, terms: np.ndarray, weights: np.ndarray):
+        self.offsets, self.terms, self.weights = offsets, terms, weights
+        cases = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        order = np.argsort(terms, kind="stable")  # by term: the cases each term occurs in
+        self._by_term_terms, self._by_term_cases, self._by_term_weights = terms[order], cases[order], weights[order].astype(np.float64)
+
+    @classmethod
+    def from_rows(cls, rows: Any, top: int = 0) -> "NearestCases":
+        top = top or NEAREST_CASE_TERMS
+        offsets, terms, weights = [0], [], []
+        for i in range(rows.shape[0]):
+            start, end = rows.indptr[i], rows.indptr[i + 1]
+            keep = np.argsort(-rows.data[start:end], kind="stable")[:top]
+            chosen = np.sort(rows.indices[start:end][keep])
+            by_term = dict(zip(rows.indices[start:end], rows.data[start:end]))
+            terms += chosen.tolist()
+            weights += [by_term[t] for t in chosen]
+            offsets.append(len(terms))
+        return cls(np.asarray(offsets, dtype=np.int64), np.asarray(terms, dtype=np.int32), np.asarray(weights, dtype=np.float32))
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "NearestCases":
+        return cls(np.asarray(arrays["cases_offsets"], dtype=np.int64), np.asarray(arrays["cases_terms"], dtype=np.int32),
+                   np.asarray(arrays["cases_weights"], dtype=np.float32))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"cases_offsets": self.offsets, "cases_terms": self.terms, "cases_weights": self.weights}
+
+    def similarity(self, ids: np.ndarray, weights: np.ndarray) -> float:
+        """The highest similarity of one TF-IDF row to any indexed case (0 when none shares a term)."""
+        if not len(ids) or not len(self.terms):
+            return 0.0
+        starts = np.searchsorted(self._by_term_terms, ids, side="left")
+        ends = np.searchsorted(self._by_term_terms, ids, side="right")
+        hits = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if len(ids) else np.zeros(0, int)
+        if not len(hits):
+            return 0.0
+        scale = np.repeat(weights, ends - starts)
+        totals = np.bincount(self._by_term_cases[hits], weights=self._by_term_weights[hits] * scale, minlength=len(self.offsets) - 1)
+        return float(totals.max())

@@ -1,11 +1,12 @@
 """A model on disk: plain data only, so loading one runs no code.
 
-Layout of a model directory (format 2)::
+Layout of a model directory (format 3)::
 
     level_model.npz        arrays: coefficients, intercepts, thresholds, IDF weights, the level
-                           centroids and the training texts' TF-IDF rows (sparse, as CSR parts);
-                           read with ``numpy.load(allow_pickle=False)``
+                           centroids and the nearest-case index (each training case's strongest
+                           terms: no training matrix); read with ``numpy.load(allow_pickle=False)``
     level_model.json       parameters, vocabulary (in column order), stop words, prototypes
+                           (``LevelModel.to_arrays`` writes both, ``LevelModel.from_arrays`` reads them)
     entity_patterns.jsonl  the entity pipeline's learned phrases and gazetteer entries, one
                            {"label", "pattern", "source"} a line
     entity_pipeline.json   how rule and recognizer spans combine per label, and the trigger
@@ -41,10 +42,9 @@ from typing import Any
 import numpy as np
 
 from csvnlp.errors import ModelError, OutputExistsError
-from csvnlp.levels import LEVEL_KEYS
 from csvnlp.predict import ModelBundle
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: no training matrix, dense centroids, nearest-case index (issue 20)
 ARRAYS_FILE = "level_model.npz"
 SETTINGS_FILE = "level_model.json"
 PATTERNS_FILE = "entity_patterns.jsonl"
@@ -86,36 +86,6 @@ def library_versions() -> dict[str, str]:
 # ---------------------------------------------------------------------------- saving
 
 
-def _csr_arrays(prefix: str, matrix: Any) -> dict[str, np.ndarray]:
-    matrix = matrix.tocsr()
-    return {f"{prefix}_data": matrix.data, f"{prefix}_indices": matrix.indices.astype(np.int64),
-            f"{prefix}_indptr": matrix.indptr.astype(np.int64), f"{prefix}_shape": np.array(matrix.shape, dtype=np.int64)}
-
-
-def level_model_data(model: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """(arrays, JSON settings) that describe a fitted ``LevelModel`` completely."""
-    from csvnlp.features import STOP_WORDS, TOKEN_PATTERN
-
-    vectorizer = model.features_.vectorizer_
-    arrays = {
-        "coef": model.coef_, "intercept": model.intercept_, "thresholds": model.thresholds_,
-        "relevance_coef": model.relevance_coef_, "relevance_intercept": model.relevance_intercept_,
-        "relevance_threshold": np.array([model.relevance_threshold_], dtype=np.float64),
-        "idf": vectorizer.idf_,
-        **_csr_arrays("centroids", model.features_.centroids_),
-        **_csr_arrays("training", model.training_matrix_),
-    }
-    settings = {
-        "params": {k: v for k, v in model.get_params().items() if k not in ("prototypes", "thresholds")},
-        "thresholds_param": model.thresholds if isinstance(model.thresholds, str) else [float(t) for t in model.thresholds],
-        "prototypes": model.prototypes,
-        "vocabulary": list(vectorizer.get_feature_names_out()),
-        "stop_words": list(STOP_WORDS),
-        "token_pattern": TOKEN_PATTERN,
-    }
-    return arrays, settings
-
-
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Like ``numpy.savez_compressed``, but byte-identical for identical arrays (numpy stamps
     each member with the current time), so retraining on the same corpus gives the same files."""
@@ -149,7 +119,7 @@ def save_bundle(bundle: ModelBundle, directory: Path, force: bool = False) -> Pa
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a model directory is shared like any other
     try:
-        arrays, settings = level_model_data(bundle.level_model)
+        arrays, settings = bundle.level_model.to_arrays()
         write_npz(staging / ARRAYS_FILE, arrays)
         (staging / SETTINGS_FILE).write_text(json.dumps(settings, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         save_entity_pipeline(bundle.entity_pipeline, staging, PATTERNS_FILE)
@@ -315,6 +285,9 @@ def check_format(directory: Path, meta: dict[str, Any]) -> None:
     version = meta.get("format_version")
     if version == 1:
         raise ModelError(f"the model at {directory} is in csvnlp's old pickle format, which is no longer loaded; {RETRAIN_HINT}")
+    if version == 2:
+        raise ModelError(f"the model at {directory} is in format 2 (it holds its training matrix); this csvnlp reads format "
+                         f"{FORMAT_VERSION}; {RETRAIN_HINT}")
     if version != FORMAT_VERSION:
         raise ModelError(f"the model at {directory} has format {version}, this csvnlp reads {FORMAT_VERSION}; {RETRAIN_HINT}")
     missing = [name for name in MODEL_FILES if name not in meta["files"]]
@@ -322,44 +295,11 @@ def check_format(directory: Path, meta: dict[str, Any]) -> None:
         raise ModelError(f"{directory / META_FILE} records no {missing[0]}; {RETRAIN_HINT}")
 
 
-def _csr(arrays: Any, prefix: str) -> Any:
-    from scipy import sparse
-
-    shape = tuple(int(x) for x in arrays[f"{prefix}_shape"])
-    return sparse.csr_matrix((arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
-
-
-def level_model_from_data(arrays: Any, settings: dict[str, Any]) -> Any:
-    """A fitted ``LevelModel`` rebuilt from its arrays and settings (no training, no code run)."""
-    from csvnlp.features import LevelFeatures
-    from csvnlp.model import LevelModel
-
-    from csvnlp.errors import ModelError
-
-    if "relevance_coef" not in arrays:
-        raise ModelError("this model was made by an older csvnlp (it has an evidence gate, not a learned relevance model); "
-                         "retrain it with `csvnlp train`")
-    model = LevelModel(prototypes=settings["prototypes"], thresholds=settings["thresholds_param"], **settings["params"])
-    features = LevelFeatures(model.prototypes, model.ngram_max, model.lexicon_weight)
-    features.set_parts(settings["vocabulary"], arrays["idf"], _csr(arrays, "centroids"))
-    # the analyzer exactly as saved, whatever scikit-learn's defaults are today
-    features.vectorizer_.set_params(stop_words=list(settings["stop_words"]), token_pattern=settings["token_pattern"])
-    model.features_ = features
-    model.coef_ = np.asarray(arrays["coef"], dtype=np.float64)
-    model.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64)
-    model.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
-    model.training_matrix_ = _csr(arrays, "training")
-    model.relevance_coef_ = np.asarray(arrays["relevance_coef"], dtype=np.float64)
-    model.relevance_intercept_ = np.asarray(arrays["relevance_intercept"], dtype=np.float64)
-    model.relevance_threshold_ = float(np.asarray(arrays["relevance_threshold"])[0])
-    model.classes_ = np.arange(len(LEVEL_KEYS))
-    return model
-
-
 def load_bundle(directory: Path | None = None) -> ModelBundle:
     """Load a model after checking its format, that it holds no pickle, and its checksums;
     raise ModelError with what to do."""
     from csvnlp.entities import load_entity_pipeline
+    from csvnlp.model import LevelModel
 
     directory = Path(directory or default_model_dir())
     meta = read_meta(directory)
@@ -371,7 +311,7 @@ def load_bundle(directory: Path | None = None) -> ModelBundle:
         with np.load(directory / ARRAYS_FILE, allow_pickle=False) as arrays:
             arrays = {name: arrays[name] for name in arrays.files}
         settings = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
-        level_model = level_model_from_data(arrays, settings)
+        level_model = LevelModel.from_arrays(arrays, settings)
         entity_pipeline = load_entity_pipeline(directory, PATTERNS_FILE)
     except Exception as exc:  # a verified file that still fails to load: say so plainly
         raise ModelError(f"could not load the model at {directory}: {exc}; {RETRAIN_HINT}") from exc

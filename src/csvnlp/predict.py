@@ -20,13 +20,14 @@ class ModelBundle:
     path: Path | None = None
 
     def classify(
-        self, texts: Sequence[str], entities: bool = True, explain: int = 0, batch_size: int = 256
+        self, texts: Sequence[str], entities: bool = True, explain: int = 0, batch_size: int = 256, evidence: bool = True
     ) -> list[dict[str, Any]]:
         """One result per text: ``levels`` (all three with probabilities), ``predicted``,
-        ``status``, ``entities``, ``evidence`` and, with ``explain=k``, the top k terms per level."""
+        ``status``, ``entities``, ``evidence`` (unless ``evidence=False``: tagging has no
+        column for it) and, with ``explain=k``, the top k terms per level."""
         from csvnlp.entities import extract_entities
 
-        results = self.level_model.classify(texts, explain=explain)
+        results = self.level_model.classify(texts, explain=explain, evidence=evidence)
         found = (
             extract_entities(self.entity_pipeline, texts, batch_size=batch_size) if entities else ([] for _ in texts)
         )
@@ -37,8 +38,9 @@ class ModelBundle:
                 "predicted": result["predicted"],
                 "status": result["status"],
                 "entities": names,
-                "evidence": result["evidence"],
             }
+            if evidence:
+                item["evidence"] = result["evidence"]
             if explain:
                 item["explanation"] = result["explanation"]
             out.append(item)

@@ -18,7 +18,15 @@ from sklearn.utils.validation import check_is_fitted
 from csvnlp.features import TermCounts
 from csvnlp.levels import LEVEL_KEYS
 from csvnlp.metrics import macro_f1
-from csvnlp.model import LevelModel, choose_thresholds, fit_level_regressions, inner_splits, level_probabilities
+from csvnlp.model import (
+    LevelModel,
+    check_labels,
+    check_texts,
+    choose_thresholds,
+    fit_level_regressions,
+    inner_splits,
+    level_probabilities,
+)
 
 # Settings tried by `csvnlp train`. Ties go to the earlier setting (smaller C, fewer n-grams).
 TRAINING_GRID = [
@@ -139,8 +147,8 @@ class TunedLevelModel(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def fit(self, X: Sequence[str], Y: Any) -> "TunedLevelModel":
-        texts = list(X)
-        labels = np.asarray(Y, dtype=int).reshape(len(texts), len(LEVEL_KEYS))
+        texts = check_texts(X)
+        labels = check_labels(Y, len(texts))
         self.selection_ = select_settings(texts, labels, self.prototypes, grid=self.grid or NESTED_GRID,
                                           n_splits=inner_splits(labels, self.n_splits), repeats=self.repeats,
                                           seed=self.random_state, n_jobs=self.n_jobs)
@@ -158,4 +166,7 @@ class TunedLevelModel(ClassifierMixin, BaseEstimator):
         return self.best_estimator_.predict(X)
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        return LevelModel().__sklearn_tags__()
+        tags = super().__sklearn_tags__()
+        own = LevelModel().__sklearn_tags__()
+        tags.input_tags, tags.target_tags, tags.classifier_tags = own.input_tags, own.target_tags, own.classifier_tags
+        return tags

@@ -42,7 +42,7 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool) -> dict[str, list[An
     reasons = [without_surrogates(r) if r else r for r in reasons]  # a reason may quote a file name that is not UTF-8
     good = [i for i in range(n) if reasons[i] is None]
     # issue 13: texts in a language the model cannot read get status=unsupported_language, no level
-    results = classify_in_supported_languages(bundle, [texts[i] for i in good], entities=entities) if good else []
+    results = classify_in_supported_languages(bundle, [texts[i] for i in good], entities=entities, evidence=False) if good else []
     out: dict[str, list[Any]] = {name: [None] * n for name in OUTPUT_COLUMNS}
     out["id"] = list(chunk.ids)
     for i in range(n):

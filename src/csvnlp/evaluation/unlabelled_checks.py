@@ -96,7 +96,7 @@ def unlabelled_checks(bundle: Any) -> dict[str, Any]:
     the share of each language (and of ``unsupported_language``) in the ESIF and Kohesio extracts."""
     from collections import Counter
 
-    from csvnlp.language import model_languages, supported_check
+    from csvnlp.language import model_languages, supported_checks
 
     out: dict[str, Any] = {}
     extracts = multilingual_extracts()
@@ -104,7 +104,7 @@ def unlabelled_checks(bundle: Any) -> dict[str, Any]:
         supported = model_languages(bundle)
         shares = {}
         for name, texts in extracts.items():
-            checks = [supported_check(text, supported) for text in texts]
+            checks = supported_checks(texts, supported)
             codes = Counter(guess.code for guess, _ in checks)
             shares[name] = {"texts": len(texts),
                             "unsupported_share": round(sum(not ok for _, ok in checks) / len(texts), 4),
