@@ -38,11 +38,11 @@ def mark_near_duplicates(state: ServeState, slug: str, rows: list[dict]) -> None
         row["note"] = ""
     if not any(texts):
         return
-    features = state.bundle.level_model.features_
-    vectors = features.tfidf(texts)
+    model = state.bundle.level_model
+    vectors = model.tfidf([t or "(no text)" for t in texts])
     known = state.reviews[slug].corpus_texts()
     if known:
-        similarity = (vectors @ features.tfidf([t for _, t in known]).T).toarray()
+        similarity = (vectors @ model.tfidf([t for _, t in known]).T).toarray()
         for i, row in enumerate(rows):
             j = int(similarity[i].argmax())
             if texts[i] and similarity[i, j] >= NEAR_DUPLICATE:
