@@ -373,3 +373,17 @@ def test_model_works_with_scikit_learn_scorers_and_cross_validation(records, pro
                              cv=MultilabelStratifiedKFold(n_splits=3, shuffle=True, random_state=0),
                              scoring=macro_f1_scorer(), error_score="raise")
     assert np.all((scores > 0) & (scores <= 1)), scores
+
+
+def test_model_thresholds_are_chosen_in_fit_on_the_settings_search_folds(records, prototypes):
+    """issue 20: thresholds are chosen in one place (LevelModel.fit); the settings search only
+    picks settings, and fit's folds are the search's, so training's thresholds are unchanged."""
+    from csvnlp.model import choose_thresholds
+    from csvnlp.selection import select_settings
+
+    texts, labels = [r["text"] for r in records], label_matrix(records)
+    setting = {"C": 3.0, "lexicon_weight": 10.0, "ngram_max": 1}
+    selection = select_settings(texts, labels, prototypes, grid=[setting], n_splits=4, repeats=2, seed=13)
+    assert not hasattr(selection, "thresholds")
+    model = LevelModel(prototypes, thresholds="cv", threshold_cv=4, threshold_repeats=2, random_state=13, **setting).fit(texts, labels)
+    np.testing.assert_array_equal(model.thresholds_, choose_thresholds(np.tile(labels, (2, 1)), selection.oof.reshape(-1, 3)))

@@ -116,6 +116,23 @@ def level_probabilities(features: Any, coef: np.ndarray, intercept: np.ndarray) 
     return expit(np.asarray(features @ coef.T) + intercept)
 
 
+def repeated_multilabel_folds(labels: np.ndarray, n_splits: int, repeats: int, seed: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(repeat, train_idx, test_idx) from iterative stratification, reshuffled each repeat.
+
+    Iterative stratification (Sechidis et al. 2011, via ``iterative-stratification``) keeps
+    each fold's share of every level close to the whole corpus's, which matters with only 4
+    ``value_chain`` cases.
+    """
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+    dummy = np.zeros(len(labels))
+    return [
+        (repeat, train, test)
+        for repeat in range(repeats)
+        for train, test in MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed + repeat).split(dummy, labels)
+    ]
+
+
 def inner_splits(labels: np.ndarray, wanted: int) -> int:
     """As many folds as wanted, but no more than the rarest level has cases (at least 2)."""
     return max(2, min(wanted, int(labels.sum(axis=0).min())))
@@ -157,9 +174,11 @@ class LevelModel:
     """TF-IDF + lexicon features, one balanced logistic regression per level, per-level
     thresholds and a learned relevance decision; a scikit-learn estimator.
 
-    ``thresholds``: ``"cv"`` chooses them on ``threshold_cv``-fold out-of-fold probabilities
-    of the training data inside ``fit`` (so a cross-validation of this estimator is nested
-    for them); a sequence of three floats fixes them.
+    Thresholds are chosen in one place, ``fit``: ``thresholds="cv"`` chooses each level's on
+    out-of-fold probabilities of the training data (``threshold_cv`` iterative-stratified
+    folds, ``threshold_repeats`` times, pooled), so a cross-validation of this estimator is
+    nested for them; a sequence of three floats fixes them. The relevance threshold is chosen
+    on ``relevance_cv`` folds that also stratify the records labelled none.
 
     It follows scikit-learn's estimator protocol (``get_params``/``set_params``, ``clone``,
     fitted attributes ending in ``_``, ``__sklearn_tags__``) without subclassing
@@ -168,7 +187,8 @@ class LevelModel:
     are array code. ``fit`` imports scikit-learn.
     """
 
-    _PARAMS = ("prototypes", "C", "lexicon_weight", "ngram_max", "thresholds", "threshold_cv", "relevance_threshold", "random_state")
+    _PARAMS = ("prototypes", "C", "lexicon_weight", "ngram_max", "thresholds", "threshold_cv", "threshold_repeats",
+               "relevance_threshold", "relevance_cv", "random_state")
 
     def __init__(
         self,
@@ -178,7 +198,9 @@ class LevelModel:
         ngram_max: int = 2,
         thresholds: str | Sequence[float] = "cv",
         threshold_cv: int = 3,
+        threshold_repeats: int = 1,
         relevance_threshold: str | float = "cv",
+        relevance_cv: int = 3,
         random_state: int = 13,
     ):
         self.prototypes = prototypes
@@ -187,7 +209,9 @@ class LevelModel:
         self.ngram_max = ngram_max
         self.thresholds = thresholds
         self.threshold_cv = threshold_cv
+        self.threshold_repeats = threshold_repeats
         self.relevance_threshold = relevance_threshold
+        self.relevance_cv = relevance_cv
         self.random_state = random_state
 
     # ------------------------------------------------------------------ the estimator protocol
@@ -232,7 +256,7 @@ class LevelModel:
         is_level = labels.any(axis=1).astype(int)
         learns_relevance = bool((is_level == 0).any())
         oof, oof_relevance = self._inner_cv(counts, labels, learns_relevance)
-        thresholds = self._fixed_thresholds() if oof is None else choose_thresholds(labels, oof)
+        thresholds = self._fixed_thresholds() if oof is None else choose_thresholds(np.tile(labels, (self.threshold_repeats, 1)), oof)
         everything = counts.fold(np.arange(len(texts)), np.arange(0), labels)
         features, _ = everything.matrices(self.lexicon_weight)
         coef, intercept = fit_level_regressions(features, everything.fit_targets, self.C, self.random_state)
@@ -290,24 +314,27 @@ class LevelModel:
             raise ValueError(f"relevance_threshold must be 'cv' or a number, not {self.relevance_threshold!r}")
         want_levels = isinstance(self.thresholds, str)
         want_relevance = learns_relevance and isinstance(self.relevance_threshold, str)
-        if not want_levels and not want_relevance:
-            return None, None
-        from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
-
-        # Out-of-fold probabilities, as cross_val_predict over clones of this model gives them
-        # (tests/test_model.py checks), from one tokenization instead of one per fold. The
-        # none column makes the folds stratify the negatives too.
-        strata = np.hstack([labels, (labels.sum(axis=1) == 0)[:, None].astype(int)]) if learns_relevance else labels
-        folds = MultilabelStratifiedKFold(n_splits=inner_splits(labels, self.threshold_cv), shuffle=True, random_state=self.random_state)
-        oof = np.zeros(labels.shape)
-        oof_relevance = np.zeros(len(labels))
-        for train, test in folds.split(np.zeros(len(labels)), strata):
-            fold = counts.fold(train, test, labels)
-            fit, held_out = fold.matrices(self.lexicon_weight)
-            if want_levels:
+        oof = oof_relevance = None
+        if want_levels:
+            # pooled over repeats; the settings search (selection.py) scores settings on these same folds
+            folds = repeated_multilabel_folds(labels, inner_splits(labels, self.threshold_cv), self.threshold_repeats, self.random_state)
+            pooled = np.zeros((self.threshold_repeats,) + labels.shape)
+            for repeat, train, test in folds:
+                fold = counts.fold(train, test, labels)
+                fit, held_out = fold.matrices(self.lexicon_weight)
                 coef, intercept = fit_level_regressions(fit, fold.fit_targets, self.C, self.random_state)
-                oof[test] = level_probabilities(held_out, coef, intercept)
-            if want_relevance:
+                pooled[repeat, test] = level_probabilities(held_out, coef, intercept)
+            oof = pooled.reshape(-1, labels.shape[1])
+        if want_relevance:
+            from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+            # the none column makes these folds stratify the negatives too
+            strata = np.hstack([labels, (labels.sum(axis=1) == 0)[:, None].astype(int)])
+            folds = MultilabelStratifiedKFold(n_splits=inner_splits(labels, self.relevance_cv), shuffle=True, random_state=self.random_state)
+            oof_relevance = np.zeros(len(labels))
+            for train, test in folds.split(np.zeros(len(labels)), strata):
+                fold = counts.fold(train, test, labels)
+                fit, held_out = fold.matrices(self.lexicon_weight)
                 targets = fold.fit_targets.any(axis=1).astype(int)[:, None]
                 coef, intercept = fit_level_regressions(fit, targets, self.C, self.random_state)
                 oof_relevance[test] = level_probabilities(held_out, coef, intercept)[:, 0]

@@ -1,4 +1,5 @@
-"""Settings (C, lexicon weight, n-gram range) and thresholds chosen by cross-validation.
+"""Settings (C, lexicon weight, n-gram range) chosen by cross-validation; the thresholds are then
+chosen by ``LevelModel.fit`` on the same folds (one place: ``threshold_cv``/``threshold_repeats``).
 
 Why not ``GridSearchCV`` over ``LevelModel``: it would refit the TF-IDF vectorizer for every
 setting in every fold, and that was most of the cost (6 minutes for 10^4 texts). Here each
@@ -22,10 +23,10 @@ from csvnlp.model import (
     LevelModel,
     check_labels,
     check_texts,
-    choose_thresholds,
     fit_level_regressions,
     inner_splits,
     level_probabilities,
+    repeated_multilabel_folds,
 )
 
 # Settings tried by `csvnlp train`. Ties go to the earlier setting (smaller C, fewer n-grams).
@@ -36,23 +37,6 @@ TRAINING_GRID = [
 NESTED_GRID = [
     {"C": c, "lexicon_weight": w, "ngram_max": n} for c in (0.3, 1.0, 3.0) for w in (1.0, 10.0) for n in (1, 2)
 ]
-
-
-def repeated_multilabel_folds(labels: np.ndarray, n_splits: int, repeats: int, seed: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """(repeat, train_idx, test_idx) from iterative stratification, reshuffled each repeat.
-
-    Iterative stratification (Sechidis et al. 2011, via ``iterative-stratification``) keeps
-    each fold's share of every level close to the whole corpus's, which matters with only 4
-    ``value_chain`` cases.
-    """
-    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
-
-    dummy = np.zeros(len(labels))
-    return [
-        (repeat, train, test)
-        for repeat in range(repeats)
-        for train, test in MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed + repeat).split(dummy, labels)
-    ]
 
 
 def _fold_probabilities(counts: dict[int, TermCounts], train: np.ndarray, test: np.ndarray, labels: np.ndarray,
@@ -93,12 +77,26 @@ def out_of_fold_probabilities(
 
 @dataclass
 class SelectionResult:
+    """The setting chosen, every setting's score, and the chosen setting's out-of-fold
+    probabilities ``oof`` (repeats, n, 3): ``LevelModel.fit`` chooses the thresholds on the same
+    folds (one place), and ``scores_at`` says how those thresholds score on them."""
+
     setting: dict[str, Any]
-    thresholds: np.ndarray
-    cv_macro_f1: float
-    cv_macro_f1_interval: tuple[float, float]
-    cv_per_level_f1: dict[str, float]
     grid: list[dict[str, Any]]
+    labels: np.ndarray
+    oof: np.ndarray
+    n_splits: int
+    repeats: int
+
+    def scores_at(self, thresholds: np.ndarray) -> tuple[float, tuple[float, float], dict[str, float]]:
+        """(mean macro-F1 over repeats, its min-max range, mean per-level F1) at ``thresholds``."""
+        from sklearn.metrics import f1_score
+
+        thresholded = [self.oof[r] >= thresholds for r in range(self.repeats)]
+        scores = [macro_f1(self.labels, t) for t in thresholded]
+        per_level = np.mean([f1_score(self.labels, t, average=None, zero_division=0.0) for t in thresholded], axis=0)
+        return (round(float(np.mean(scores)), 4), (round(float(np.min(scores)), 4), round(float(np.max(scores)), 4)),
+                {key: round(float(v), 4) for key, v in zip(LEVEL_KEYS, per_level)})
 
 
 def select_settings(
@@ -106,10 +104,8 @@ def select_settings(
     grid: Sequence[dict[str, Any]] = tuple(TRAINING_GRID), n_splits: int = 4, repeats: int = 3, seed: int = 13,
     n_jobs: int | None = None, progress: Callable[[int, int], None] | None = None,
 ) -> SelectionResult:
-    """Pick the setting with the best repeated-CV macro-F1 at 0.5, then per-level thresholds
-    on that setting's out-of-fold probabilities (pooled over repeats)."""
-    from sklearn.metrics import f1_score
-
+    """Pick the setting with the best repeated-CV macro-F1 at 0.5 (its thresholds are chosen by
+    ``LevelModel.fit`` on the same folds: pass ``threshold_cv=n_splits, threshold_repeats=repeats``)."""
     oof = out_of_fold_probabilities(texts, labels, prototypes, grid, n_splits, repeats, seed, n_jobs, progress)
     rows, best = [], None
     for i, setting in enumerate(grid):
@@ -118,19 +114,7 @@ def select_settings(
         if best is None or score > best[0] + 1e-9:  # ties go to the earlier (simpler) setting
             best = (score, i)
     assert best is not None
-    chosen = oof[best[1]]
-    thresholds = choose_thresholds(np.tile(labels, (repeats, 1)), chosen.reshape(-1, len(LEVEL_KEYS)))
-    thresholded = [chosen[r] >= thresholds for r in range(repeats)]
-    scores = [macro_f1(labels, t) for t in thresholded]
-    per_level = np.mean([f1_score(labels, t, average=None, zero_division=0.0) for t in thresholded], axis=0)
-    return SelectionResult(
-        setting=dict(grid[best[1]]),
-        thresholds=thresholds,
-        cv_macro_f1=round(float(np.mean(scores)), 4),
-        cv_macro_f1_interval=(round(float(np.min(scores)), 4), round(float(np.max(scores)), 4)),
-        cv_per_level_f1={key: round(float(v), 4) for key, v in zip(LEVEL_KEYS, per_level)},
-        grid=rows,
-    )
+    return SelectionResult(setting=dict(grid[best[1]]), grid=rows, labels=labels, oof=oof[best[1]], n_splits=n_splits, repeats=repeats)
 
 
 class TunedLevelModel(ClassifierMixin, BaseEstimator):
@@ -149,10 +133,10 @@ class TunedLevelModel(ClassifierMixin, BaseEstimator):
     def fit(self, X: Sequence[str], Y: Any) -> "TunedLevelModel":
         texts = check_texts(X)
         labels = check_labels(Y, len(texts))
-        self.selection_ = select_settings(texts, labels, self.prototypes, grid=self.grid or NESTED_GRID,
-                                          n_splits=inner_splits(labels, self.n_splits), repeats=self.repeats,
-                                          seed=self.random_state, n_jobs=self.n_jobs)
-        self.best_estimator_ = LevelModel(self.prototypes, thresholds=list(self.selection_.thresholds),
+        n_splits = inner_splits(labels, self.n_splits)
+        self.selection_ = select_settings(texts, labels, self.prototypes, grid=self.grid or NESTED_GRID, n_splits=n_splits,
+                                          repeats=self.repeats, seed=self.random_state, n_jobs=self.n_jobs)
+        self.best_estimator_ = LevelModel(self.prototypes, thresholds="cv", threshold_cv=n_splits, threshold_repeats=self.repeats,
                                           random_state=self.random_state, **self.selection_.setting).fit(texts, labels)
         self.classes_ = self.best_estimator_.classes_
         return self

@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 from csvnlp.corpus import REPORT_FILE, corpus_hash
 from csvnlp.entities import learned_patterns, train_entity_pipeline
 from csvnlp.errors import CorpusError, OutputExistsError
-from csvnlp.levels import DEFINITIONS, LEVEL_KEYS
+from csvnlp.levels import DEFINITIONS, ENTITY_LABELS, LEVEL_KEYS
 from csvnlp.model import LevelModel, label_matrix
 from csvnlp.persistence import library_versions, read_meta, save_bundle
 from csvnlp.predict import ModelBundle
@@ -63,8 +63,9 @@ def train_bundle(
     repeats = 3 if len(records) < 1000 else 1
     selection = select_settings(texts, labels, prototypes, grid=grid or TRAINING_GRID, repeats=repeats, seed=seed,
                                 n_jobs=n_jobs, progress=progress)
-    level_model = LevelModel(prototypes, thresholds=[float(t) for t in selection.thresholds], random_state=seed,
-                             **selection.setting).fit(texts, labels)
+    level_model = LevelModel(prototypes, thresholds="cv", threshold_cv=selection.n_splits, threshold_repeats=repeats,
+                             random_state=seed, **selection.setting).fit(texts, labels)
+    cv_macro_f1, cv_range, cv_per_level = selection.scores_at(level_model.thresholds_)
     entity_training = list(records) + list(entity_records)
     if recognizer:
         entity_pipeline, entity_info = train_entity_pipeline(entity_training, seed=seed, gazetteer=gazetteer)
@@ -73,11 +74,11 @@ def train_bundle(
 
         entity_pipeline = build_entity_pipeline(entity_training, gazetteer)
         entity_info = {"policy": {"CLUSTER": "rules", "PROGRAMME": "rules"}, "recognizer": False}
-    thresholds = {key: float(t) for key, t in zip(LEVEL_KEYS, selection.thresholds)}
+    thresholds = {key: float(t) for key, t in zip(LEVEL_KEYS, level_model.thresholds_)}
     meta = {
         "name": "csvnlp-base",
         "labels": {key: DEFINITIONS[key].name for key in LEVEL_KEYS},
-        "entity_labels": ["CLUSTER", "PROGRAMME"],
+        "entity_labels": list(ENTITY_LABELS),
         "thresholds": thresholds,
         "relevance": {"threshold": level_model.relevance_threshold_,
                       "learned": bool(level_model.relevance_threshold_ > 0),
@@ -97,9 +98,9 @@ def train_bundle(
         "seed": seed,
         "cross_validation": {
             "scheme": f"iterative-stratified 4-fold, {repeats} repeat{'s' if repeats > 1 else ''}",
-            "macro_f1": selection.cv_macro_f1,
-            "macro_f1_range_over_repeats": list(selection.cv_macro_f1_interval),
-            "per_level_f1": selection.cv_per_level_f1,
+            "macro_f1": cv_macro_f1,
+            "macro_f1_range_over_repeats": list(cv_range),
+            "per_level_f1": cv_per_level,
             "keyword_rule_macro_f1": round(macro_f1(labels, keyword_rule(texts)), 4),
             "note": "thresholds were chosen on these out-of-fold probabilities, so this score is "
             "slightly optimistic; `csvnlp evaluate` reports nested, unbiased figures.",
