@@ -120,7 +120,7 @@ def test_evaluate_cli_writes_markdown_html_and_metrics(cli, tmp_path, records):
     )
     out = tmp_path / "report"
     result = cli("evaluate", "--out", str(out), "--model", str(model), "--repeats", "2", "--permutations", "5",
-                 "--no-external", "--test-set", str(test_set), "--json")
+                 "--no-external", "--no-leave-source-out", "--test-set", str(test_set), "--json")
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert {"model", "keyword_rule", "prior"} == set(summary["macro_f1"])

@@ -15,6 +15,11 @@ from csvnlp.evaluation.test_sets import LabelledSetResult, load_evaluation_recor
 from csvnlp.levels import ENTITY_LABELS, level_matrix
 
 
+# Held-out results of the shipped recipe, written by `python benchmarks/leave_source_out.py`; reused
+# when written for the same training records (``leave_source_out_view``).
+LEAVE_SOURCE_OUT_CACHE = Path("benchmarks/results/leave_source_out/both.json")
+
+
 @dataclass
 class Evaluation:
     """Everything one evaluation measured. ``views`` holds further typed results (each
@@ -61,6 +66,8 @@ def evaluate_model(
     frozen_split: Sequence[dict[str, Any]] | None = None,
     training_records: Sequence[dict[str, Any]] | None = None,
     entity_split: Sequence[dict[str, Any]] = (),
+    leave_source_out: bool = False,
+    leave_source_out_cache: Path | None = None,
 ) -> Evaluation:
     """The headline first (the model as it is on the frozen split, when given), then the
     second view: cross-validation on ``records`` (the report's 27 cases by default)."""
@@ -75,6 +82,15 @@ def evaluate_model(
         headline = evaluate_frozen_split(bundle, frozen_split, training_labels, entity_split)
     cross_validation = evaluate_corpus(records, prototypes, meta["hyperparameters"], meta["thresholds"], repeats=repeats,
                                        permutations=permutations, progress=progress, nested=nested, n_jobs=n_jobs)
+    views: list[Any] = []
+    if leave_source_out and training_records:
+        from csvnlp.evaluation.leave_source_out import leave_source_out_view
+
+        if progress:
+            progress(f"leave-one-source-out over {len(training_records)} training records (the training recipe refitted per held-out family)")
+        reference = headline.clear.systems["model"].macro_f1.value if headline else None
+        views.append(leave_source_out_view(training_records, prototypes, seed=int(meta.get("seed", 13)), n_jobs=n_jobs,
+                                           frozen_macro_f1=reference, progress=progress, cache=leave_source_out_cache))
     checks = {}
     if unlabelled:
         if progress:
@@ -87,6 +103,7 @@ def evaluate_model(
         frozen_split=headline,
         unlabelled_checks=checks,
         test_sets={name: score_labelled_set(bundle, recs) for name, recs in (test_sets or {}).items()},
+        views=views,
     )
 
 
@@ -94,7 +111,7 @@ def evaluate_to_directory(
     out: Path, corpus: Sequence[Path], frozen_split: Path, entity_split: Path, training_corpus: Path,
     model: Path | None = None, test_sets: Sequence[Path] = (), repeats: int = 10, permutations: int = 100,
     unlabelled: bool = True, nested: bool = True, update_card: bool = True, force: bool = False,
-    n_jobs: int | None = None, progress: Callable[[str], None] | None = None,
+    n_jobs: int | None = None, progress: Callable[[str], None] | None = None, leave_source_out: bool = True,
 ) -> tuple[Evaluation, dict[str, Path]]:
     """``csvnlp evaluate``: read the records and the model, evaluate, write the report to
     ``out`` (and refresh the model card); returns the evaluation and the report's paths."""
@@ -110,7 +127,8 @@ def evaluate_to_directory(
     evaluation = evaluate_model(sets.corpus, prototypes_for(corpus), bundle, sets.labelled, repeats=repeats,
                                 permutations=permutations, unlabelled=unlabelled, progress=progress, nested=nested,
                                 n_jobs=n_jobs, frozen_split=sets.frozen_split, training_records=sets.training,
-                                entity_split=sets.entity_split)
+                                entity_split=sets.entity_split, leave_source_out=leave_source_out,
+                                leave_source_out_cache=LEAVE_SOURCE_OUT_CACHE if LEAVE_SOURCE_OUT_CACHE.exists() else None)
     paths = write_report(evaluation, bundle.meta, out)
     if update_card and bundle.path is not None:
         refresh_model_card(bundle, evaluation)
