@@ -260,7 +260,7 @@ def markdown(r: dict) -> str:
         "",
         f"The classify page (HTML, with highlighting) for the same text: {c['classify_page_ms']} ms. Peak memory: {c['peak_rss_mb']} MB.",
         "",
-        f"## A 10^6-row tagged Parquet file (target: filter + grouped chart under 1 s, server under 1 GB)",
+        "## A 10^6-row tagged Parquet file (target: filter + grouped chart under 1 s, server under 1 GB)",
         "",
         f"{t['rows']:,} rows ({t['parquet_mb']} MB Parquet): the 240 real rows of `examples/esif-england/tagged.csv`",
         "repeated with new ids, every text made distinct by its id. Each explore request runs the count, the grouped shares and the first page of rows",

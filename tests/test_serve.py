@@ -109,6 +109,25 @@ def test_classify_page_reads_a_pdf_with_its_sections(client, tmp_path):
     assert "Read from a PDF" in page.text
 
 
+def test_classify_page_reads_a_docx(client, tmp_path):
+    from document_factory import make_proposal_docx
+
+    docx = make_proposal_docx(tmp_path / "proposal.docx", sections=NAMED_SECTIONS)
+    page = client.post("/classify", data={"csrf": csrf_of(client)},
+                       files={"file": ("proposal.docx", docx.read_bytes(), "application/octet-stream")})
+    assert page.status_code == 200 and "Read from a DOCX" in page.text
+    assert "Basque Food Cluster" in highlighted_names(page.text, "CLUSTER")
+
+
+def test_a_text_in_another_language_says_why_no_level(client):
+    text = ("Le pôle de compétitivité accompagne les petites et moyennes entreprises de la région dans la transition "
+            "énergétique, avec des chèques innovation et des formations pour les salariés des entreprises membres.")
+    page = client.post("/classify", data={"text": text, "csrf": csrf_of(client)})
+    assert page.status_code == 200 and "Status: <b>unsupported_language</b>" in page.text
+    assert "a language the model was not trained on" in page.text and "'fr'" in html.unescape(page.text)
+    assert 'class="fill fill-' not in page.text  # no level, so no bars
+
+
 def test_api_classify_returns_what_classify_json_prints(client, cli, tmp_path):
     from document_factory import make_proposal_pdf
 
@@ -146,6 +165,9 @@ def test_explore_filters_count_what_pandas_counts(client, example):
         "programme=esif": example["programmes"].str.lower().str.contains("esif"),
         "column=Type+of+fund&value=ESF": example["Type of fund"] == "ESF",
         "q=innovation": example["Summary of project (max 100 words)"].str.lower().str.contains("innovation"),
+        "q=SMEs+innovation": example["Summary of project (max 100 words)"].str.lower().str.contains("smes")
+        & example["Summary of project (max 100 words)"].str.lower().str.contains("innovation"),
+        "q=%22business+support%22": example["Summary of project (max 100 words)"].str.lower().str.contains("business support"),
         "level=cluster_development&column=Type+of+fund&value=ERDF": example["predicted"].str.contains("cluster_development") & (example["Type of fund"] == "ERDF"),
     }
     for query, mask in cases.items():
@@ -317,6 +339,13 @@ def test_other_addresses_need_a_token(shipped_bundle, tmp_path, cli, monkeypatch
     assert result.exit_code == 2 and "--token" in result.stderr
     missing = cli("serve", "--data", str(tmp_path / "no-such.csv"))
     assert missing.exit_code == 3 and "no such file" in missing.stderr
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = cli("serve", "--port", str(taken.getsockname()[1]))
+    assert busy.exit_code == 2 and "choose another --port" in busy.stderr
 
 
 def test_every_request_needs_the_token(shipped_bundle, tmp_path, monkeypatch):
@@ -370,7 +399,7 @@ def test_security_headers_allow_only_own_assets(client):
 
 
 def test_errors_are_pages(client):
-    for path, status in ((f"/data/nope", 404), (f"/data/{SLUG}/rows/99999", 404), (f"/data/{SLUG}?level=bogus", 400),
+    for path, status in (("/data/nope", 404), (f"/data/{SLUG}/rows/99999", 404), (f"/data/{SLUG}?level=bogus", 400),
                          (f"/data/{SLUG}?page=0", 400), (f"/data/{SLUG}?group=nope", 400), (f"/data/{SLUG}/rows/x", 400),
                          ("/api/nope", 404)):
         answer = client.get(path)
@@ -386,10 +415,10 @@ def test_an_unexpected_error_is_a_page_without_a_traceback(shipped_bundle, tmp_p
 
     app = make_app(shipped_bundle, small_corpus(tmp_path / "corpus"))
 
-    def broken(self, filters):
+    def broken(self, filters, group):
         raise RuntimeError("a bug with a secret path /home/x/.ssh")
 
-    monkeypatch.setattr(TaggedTable, "count", broken)
+    monkeypatch.setattr(TaggedTable, "shares", broken)
     with client_for(app, raise_server_exceptions=False) as c:
         answer = c.get(f"/data/{SLUG}")
     assert answer.status_code == 500 and "Unexpected error" in answer.text
@@ -447,3 +476,19 @@ def test_readme_serve_example_opens_the_shipped_data(cli, monkeypatch, tmp_path)
     assert "open http://127.0.0.1:8000/" in result.stderr
     assert seen["address"] == ("127.0.0.1", 8000) and seen["classify"] == 200
     assert '<b id="matching">240</b>' in seen["explore"]
+
+
+def test_markup_in_texts_and_tables_is_shown_not_run(client, shipped_bundle, tmp_path, example):
+    attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    page = client.post("/classify", data={"text": "Clusters coach SMEs in regional value chains. " + attack, "csrf": csrf_of(client)})
+    assert page.status_code == 200 and "<script>alert" not in page.text and "&lt;script&gt;alert" in page.text
+    hostile = example.head(3).copy()
+    hostile.loc[0, "Name of Project"] = attack
+    hostile.loc[0, "Summary of project (max 100 words)"] = "SMEs and clusters build value chains. " + attack
+    path = tmp_path / "hostile.csv"
+    hostile.to_csv(path, index=False)
+    app = make_app(shipped_bundle, small_corpus(tmp_path / "corpus"), data=[path])
+    with client_for(app) as c:
+        for url in ("/data/hostile", "/data/hostile/rows/0", "/data/hostile/queue"):
+            html = c.get(url).text
+            assert "<script>alert" not in html and "<img src=x" not in html, url

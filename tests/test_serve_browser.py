@@ -130,7 +130,9 @@ def test_filter_by_level_and_see_the_chart_change(served, browser, tmp_path):
     assert before and matching_before == "240"
     Select(browser.find_element(By.ID, "level")).select_by_value("cluster_development")
     browser.find_element(By.ID, "apply").click()
-    assert "level=cluster_development" in browser.current_url
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30).until(lambda d: "level=cluster_development" in d.current_url)  # a loaded machine is slow to navigate
     after = shares(browser)
     assert after != before
     assert dict(after[:4])["cluster_development"] == "1.0000"  # every row left has that level
@@ -156,6 +158,9 @@ def test_save_a_correction_from_the_queue(served, browser, tmp_path):
     browser.find_element(By.ID, "reviewer").send_keys("browser-test")
     screenshot(browser, "record", tmp_path)
     browser.find_element(By.ID, "save").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30).until(lambda d: d.current_url != record_url)
     saved = browser.find_element(By.ID, "saved").text
     assert "saved" in saved and browser.current_url != record_url  # on to the next record of the queue
     records = [json.loads(line) for line in (corpus / "extra" / "review-tagged.jsonl").read_text(encoding="utf-8").splitlines()]

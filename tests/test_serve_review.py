@@ -155,3 +155,16 @@ def test_the_queue_moves_to_the_next_uncertain_record(setup):
     after = client.get(f"/data/{SLUG}/queue").text
     assert [int(r) for r in re.findall(r'<td><a href="/data/tagged/rows/(\d+)\?queue=1">', after)][0] == rows[1]
     assert "1 decided so far" in after
+
+
+def test_the_queue_notes_near_duplicates_of_the_corpus(setup, example):
+    import re
+
+    client, corpus = setup
+    queue = client.get(f"/data/{SLUG}/queue").text
+    first = int(re.findall(r'<td><a href="/data/tagged/rows/(\d+)\?queue=1">', queue)[0])
+    text = example["Summary of project (max 100 words)"][first]
+    assert "near-duplicate" not in queue.split("</tr>")[1]
+    (corpus / "extra" / "mine.jsonl").write_text(json.dumps({"id": "mine-1", "text": text + " Extra words.", "levels": []}) + "\n", encoding="utf-8")
+    again = client.get(f"/data/{SLUG}/queue").text
+    assert "near-duplicate of extra/mine.jsonl:mine-1" in again.split("</tr>")[1]

@@ -29,6 +29,24 @@ PREVIEW_CHARS = 160
 STATUSES = ("ok", "uncertain", "unsupported_language", "error")
 
 
+def search_words(query: str) -> list[str]:
+    """The lower-cased words (or "quoted phrases") a search asks for; at most 10."""
+    import shlex
+
+    try:
+        words = shlex.split(query)
+    except ValueError:  # an unbalanced quote: take the words as they are
+        words = query.replace('"', " ").split()
+    return [w for w in words if w.strip()][:10]
+
+
+def anywhere(text: str) -> str:
+    """A RE2 pattern matching ``text`` literally, in any case, anywhere in a value."""
+    import re
+
+    return "(?i)" + re.escape(text)
+
+
 def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -56,7 +74,7 @@ class Filters:
 class Database:
     """One DuckDB database (in a temporary folder) holding every served table."""
 
-    def __init__(self, memory_limit: str = "384MB", threads: int = 2):
+    def __init__(self, memory_limit: str = "256MB", threads: int = 2):
         import duckdb
 
         self.folder = Path(tempfile.mkdtemp(prefix="csvnlp-serve-"))
@@ -147,15 +165,17 @@ class TaggedTable:
             params.append(filters.status)
         for column, wanted in (("programmes", filters.programme), ("clusters", filters.cluster)):
             if wanted and column in self.columns:
-                clauses.append(f"contains(lower(coalesce({column}, '')), ?)")
-                params.append(wanted.lower())
+                clauses.append(f"regexp_matches(coalesce({column}, ''), ?)")
+                params.append(anywhere(wanted))
         if filters.column in self.columns and filters.value:
             clauses.append(f"{quoted(filters.column)} = ?")
             params.append(filters.value)
-        if filters.q:
-            searched = self.text_columns or self.kept or ["id"]
-            clauses.append("(" + " OR ".join(f"contains(lower(coalesce({quoted(c)}, '')), ?)" for c in searched) + ")")
-            params.extend([filters.q.lower()] * len(searched))
+        # full-text search without an index (DuckDB's fts extension would be a download): every
+        # word must occur, in any order, in one of the text columns; "quoted words" stay together
+        searched = self.text_columns or self.kept or ["id"]
+        for word in search_words(filters.q):
+            clauses.append("(" + " OR ".join(f"regexp_matches(coalesce({quoted(c)}, ''), ?)" for c in searched) + ")")
+            params.extend([anywhere(word)] * len(searched))
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def count(self, filters: Filters) -> int:
@@ -173,7 +193,8 @@ class TaggedTable:
 
     def shares(self, filters: Filters, group: str | None) -> dict[str, Any]:
         """Per group (or for all filtered rows): rows, the share predicted with each level,
-        the share uncertain; the MAX_GROUPS largest groups, and how many groups there are."""
+        the share uncertain; the MAX_GROUPS largest groups, how many groups there are, and how
+        many rows match the filters (one scan for the chart and the count)."""
         where, params = self.where(filters)
         level_shares = ", ".join(
             f"avg(CASE WHEN contains(';' || coalesce(predicted, '') || ';', ';{key};') THEN 1.0 ELSE 0.0 END)" for key in LEVEL_KEYS
@@ -182,10 +203,11 @@ class TaggedTable:
         cursor = self.database.cursor()
         if group in self.columns:
             key = f"coalesce(CAST({quoted(group)} AS VARCHAR), '')"
-            sql = (f"SELECT {key} AS g, count(*) AS n, {level_shares}, {uncertain}, count(*) OVER () AS groups "
+            sql = (f"SELECT {key} AS g, count(*) AS n, {level_shares}, {uncertain}, count(*) OVER () AS groups, "
+                   f"sum(count(*)) OVER () AS matching "
                    f"FROM {self.view}{where} GROUP BY g ORDER BY n DESC, g LIMIT {MAX_GROUPS}")
         else:
-            sql = f"SELECT 'all rows' AS g, count(*) AS n, {level_shares}, {uncertain}, 1 AS groups FROM {self.view}{where}"
+            sql = f"SELECT 'all rows' AS g, count(*) AS n, {level_shares}, {uncertain}, 1 AS groups, count(*) AS matching FROM {self.view}{where}"
         rows = cursor.execute(sql, params).fetchall()
         out = []
         for row in rows:
@@ -193,7 +215,8 @@ class TaggedTable:
                 continue
             out.append({"group": row[0], "rows": int(row[1]),
                         "shares": {**{k: float(v or 0) for k, v in zip(LEVEL_KEYS, row[2:5])}, "uncertain": float(row[5] or 0)}})
-        return {"group": group if group in self.columns else None, "groups": out, "total_groups": int(rows[0][6]) if rows else 0}
+        return {"group": group if group in self.columns else None, "groups": out, "total_groups": int(rows[0][6]) if rows else 0,
+                "matching": int(rows[0][7] or 0) if rows else 0}
 
     def amounts(self, filters: Filters, column: str) -> dict[str, Any] | None:
         """The sum of a numeric-looking column per level (a row with two levels counts in
@@ -254,16 +277,27 @@ class TaggedTable:
             FROM ranked WHERE id NOT IN (SELECT id FROM decided_ids) ORDER BY turn, {order} LIMIT ? OFFSET ?"""
         rows = cursor.execute(sql, [limit, offset]).fetchall()
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r)) for r in rows]
+        chosen = [dict(zip(names, r)) for r in rows]
+        # the texts of the chosen rows only: ranking a million rows with their texts would
+        # carry every text through the window (seconds and hundreds of MB)
+        if chosen and self.text_columns:
+            text = " || chr(10) || ".join(f"coalesce({quoted(c)}, '')" for c in self.text_columns)
+            found = dict(cursor.execute(f"SELECT {ROW}, {text} FROM {self.view} WHERE {ROW} IN (SELECT unnest(?::BIGINT[]))",
+                                        [[r[ROW] for r in chosen]]).fetchall())
+            for row in chosen:
+                row["text"] = found.get(row[ROW])
+        return chosen
 
-    def export(self, filters: Filters, batch_rows: int = 50_000) -> Iterator[bytes]:
+    def export(self, filters: Filters, batch_rows: int = 10_000) -> Iterator[bytes]:
         """The filtered rows as CSV (the file's own columns), streamed in batches."""
         import pyarrow.csv as pacsv
 
         where, params = self.where(filters)
         cursor = self.database.cursor()
         select = ", ".join(quoted(c) for c in self.columns)
-        reader = cursor.sql(f"SELECT {select} FROM {self.view}{where} ORDER BY {ROW}", params=params).to_arrow_reader(batch_rows)
+        # no ORDER BY: DuckDB keeps the file's order (preserve_insertion_order), and a sort would
+        # hold every matching row, texts included, in memory before the first byte goes out
+        reader = cursor.sql(f"SELECT {select} FROM {self.view}{where}", params=params).to_arrow_reader(batch_rows)
         first = True
         for batch in reader:
             buffer = io.BytesIO()

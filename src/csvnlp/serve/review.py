@@ -50,6 +50,7 @@ class ReviewStore:
         self.corpus_file = corpus_dir / EXTRA_DIR / f"review-{slug}.jsonl"
         self._lock = threading.Lock()
         self._known: tuple[Any, dict[str, tuple[str, list[str]]]] | None = None
+        self._known_texts: list[tuple[str, str]] = []
 
     def record_id(self, row_id: str) -> str:
         return f"serve-{self.slug}-{row_id}"
@@ -136,6 +137,13 @@ class ReviewStore:
         self.corpus_file.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomically(self.corpus_file, dump_jsonl(records))
 
+    def corpus_texts(self) -> list[tuple[str, str]]:
+        """(where, text) of every record of the corpus and its frozen splits, other than this
+        table's own review file: what ``suggest`` checks its picks against."""
+        with self._lock:
+            self._corpus_texts()
+            return list(self._known_texts)
+
     def _corpus_texts(self) -> dict[str, tuple[str, list[str]]]:
         """fingerprint -> (where, levels) over the corpus files other than ours and the
         frozen test splits; re-read only when a file changed."""
@@ -147,10 +155,13 @@ class ReviewStore:
         stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
         if self._known is None or self._known[0] != stamp:
             texts: dict[str, tuple[str, list[str]]] = {}
+            plain: list[tuple[str, str]] = []
             for file in files:
                 where = file.relative_to(self.corpus_dir).as_posix()
                 for record in read_records(file)[0]:
                     if isinstance(record.get("text"), str):
                         texts[text_fingerprint(record["text"])] = (f"{where}:{record.get('id')}", sorted(record.get("levels") or []))
+                        plain.append((f"{where}:{record.get('id')}", record["text"]))
             self._known = (stamp, texts)
+            self._known_texts = plain
         return self._known[1]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from csvnlp.serve.app import ServeState, render
+from csvnlp.serve.pages import ServeState, render
 from csvnlp.serve.classifying import classify_document, document_from_form
 
 router = APIRouter()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from csvnlp.errors import CsvnlpError
-from csvnlp.serve.app import ServeState, render
+from csvnlp.serve.pages import ServeState, render
 from csvnlp.serve.charts import probability_bars
 from csvnlp.serve.classifying import (
     LEVEL_NAMES,

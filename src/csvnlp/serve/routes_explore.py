@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from csvnlp.documents import Document
 from csvnlp.errors import CsvnlpError
 from csvnlp.levels import LEVEL_KEYS
-from csvnlp.serve.app import ServeState, render
+from csvnlp.serve.pages import ServeState, render
 from csvnlp.serve.charts import SERIES, probability_bars, share_chart
 from csvnlp.serve.classifying import LEVEL_NAMES, STATUS_MEANINGS, classify_document
 from csvnlp.serve.database import STATUSES, Filters, TaggedTable
@@ -54,8 +54,8 @@ def explore(
     for name, given in (("group", group), ("amount", amount)):
         if given and given not in table.columns:
             raise HTTPException(400, f"{name}: no column {given!r} in this table")
-    matching = table.count(filters)
     shares = table.shares(filters, group or None)
+    matching = shares["matching"]
     query = filters.as_query() | ({"group": group} if group else {}) | ({"amount": amount} if amount else {})
     pages = max(1, -(-matching // PAGE_ROWS))
     return render(request, "explore.html", {

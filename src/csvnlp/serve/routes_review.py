@@ -9,13 +9,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from csvnlp.serve.app import ServeState, render
+from csvnlp.serve.pages import ServeState, render
 from csvnlp.serve.review import CONFIDENCES, ReviewConflict
 from csvnlp.serve.routes_explore import table_of
 from csvnlp.serve.security import csrf_problem
 
 router = APIRouter(include_in_schema=False)
 QUEUE_ROWS = 50
+NEAR_DUPLICATE = 0.8  # annotation.suggest's max_similarity
 ACTIONS = ("accept", "save", "none")
 
 
@@ -24,8 +25,33 @@ def queue_page(request: Request, slug: str, page: int = Query(1, ge=1, le=10**6)
     state, table = table_of(request, slug)
     decided = set(state.reviews[slug].standing())
     rows = table.queue(state.thresholds, decided, QUEUE_ROWS, (page - 1) * QUEUE_ROWS)
+    mark_near_duplicates(state, slug, rows)
     return render(request, "queue.html", {"table": table, "rows": rows, "page": page, "decided": len(decided),
-                                          "thresholds": state.thresholds})
+                                          "thresholds": state.thresholds, "max_similarity": NEAR_DUPLICATE})
+
+
+def mark_near_duplicates(state: ServeState, slug: str, rows: list[dict]) -> None:
+    """Note, as ``suggest`` would skip, a row whose text is a near-duplicate (TF-IDF cosine at
+    or above ``NEAR_DUPLICATE``, suggest's default) of a corpus record or of a row above it."""
+    texts = [r.get("text") or "" for r in rows]
+    for row in rows:
+        row["note"] = ""
+    if not any(texts):
+        return
+    model = state.bundle.level_model
+    vectors = model.tfidf([t or "(no text)" for t in texts])
+    known = state.reviews[slug].corpus_texts()
+    if known:
+        similarity = (vectors @ model.tfidf([t for _, t in known]).T).toarray()
+        for i, row in enumerate(rows):
+            j = int(similarity[i].argmax())
+            if texts[i] and similarity[i, j] >= NEAR_DUPLICATE:
+                row["note"] = f"near-duplicate of {known[j][0]} (cosine {similarity[i, j]:.2f}); suggest would skip it"
+    among = (vectors @ vectors.T).toarray()
+    for i, row in enumerate(rows):
+        earlier = [j for j in range(i) if texts[j] and among[i, j] >= NEAR_DUPLICATE]
+        if texts[i] and earlier and not row["note"]:
+            row["note"] = f"near-duplicate of row {rows[earlier[0]]['_row']} above; suggest would skip it"
 
 
 @router.post("/data/{slug}/rows/{row}/review")
