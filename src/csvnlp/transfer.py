@@ -60,6 +60,7 @@ class TransferOptions:
     grouped: bool = True              # choose settings and thresholds on out-of-source folds
     both: bool = False                # ... on out-of-source and stratified folds alike (pooled, each scheme half)
     balance_sources: bool = False     # equal total weight per family in every fit
+    balance_relevance: bool = False   # equal total weight per family in the relevance ("CSV or not") fit only
     definitions_as_family: bool = False  # with balance_sources: the report's definitions (prototype rows) weigh as much as one family
     source_term_share: float | None = None  # drop terms with at least this share of their (size-normalised) document frequency in one family
     grid: Sequence[dict[str, Any]] = field(default_factory=lambda: list(TRANSFER_GRID))
@@ -140,6 +141,14 @@ def _fit_weights(train: np.ndarray, term_counts: TermCounts, families: np.ndarra
     return np.concatenate([weights, np.full(prototypes, per_prototype)])
 
 
+def _relevance_weights(train: np.ndarray, term_counts: TermCounts, families: np.ndarray, options: TransferOptions,
+                       level_weights: np.ndarray | None) -> np.ndarray | None:
+    """Weights of the relevance fit: the level fit's, or every family equal when only relevance is balanced."""
+    if not options.balance_relevance or options.balance_sources:
+        return level_weights
+    return np.concatenate([family_weights(families[train]), np.ones(len(term_counts.proto_rows))])
+
+
 def _drop(term_counts: TermCounts, train: np.ndarray, families: np.ndarray, options: TransferOptions) -> np.ndarray | None:
     if options.source_term_share is None:
         return None
@@ -173,6 +182,7 @@ def out_of_source(texts: Sequence[str], labels: np.ndarray, families: np.ndarray
             for ngram_max, term_counts in counts.items():
                 fold = fold_features(term_counts, train, test, labels, _drop(term_counts, train, families, options))
                 weights = _fit_weights(train, term_counts, families, options)
+                relevance_weights = _relevance_weights(train, term_counts, families, options, weights)
                 relevant = fold.fit_targets.any(axis=1).astype(int)[:, None]
                 for i, setting in enumerate(grid):
                     if setting["ngram_max"] != ngram_max:
@@ -180,7 +190,7 @@ def out_of_source(texts: Sequence[str], labels: np.ndarray, families: np.ndarray
                     fit, held = fold.matrices(setting["lexicon_weight"])
                     coef, intercept = weighted_regressions(fit, fold.fit_targets, setting["C"], seed, weights)
                     oof[i, rows] = level_probabilities(held, coef, intercept)
-                    coef, intercept = weighted_regressions(fit, relevant, setting["C"], seed, weights)
+                    coef, intercept = weighted_regressions(fit, relevant, setting["C"], seed, relevance_weights)
                     oof_relevance[i, rows] = level_probabilities(held, coef, intercept)[:, 0]
     return oof, oof_relevance
 
@@ -230,7 +240,8 @@ def fit_transfer_model(texts: Sequence[str], labels: Any, families: Sequence[str
                        random_state=seed, **setting)
     coef, intercept = weighted_regressions(features, fold.fit_targets, setting["C"], seed, weights)
     relevance_coef, relevance_intercept = weighted_regressions(
-        features, fold.fit_targets.any(axis=1).astype(int)[:, None], setting["C"], seed, weights)
+        features, fold.fit_targets.any(axis=1).astype(int)[:, None], setting["C"], seed,
+        _relevance_weights(everything_rows, term_counts, families, options, weights))
     model._set_state(
         analyzer=TfidfAnalyzer(fold.terms, fold.idf, setting["ngram_max"], STOP_WORDS, TOKEN_PATTERN),
         centroids=np.asarray(fold.centroids.toarray(), dtype=np.float64), coef=coef, intercept=intercept,
@@ -268,4 +279,6 @@ RECIPES: dict[str, Callable[..., Any]] = {
     "both": recipe(  # what csvnlp train uses (training.fit_level_model)
        TransferOptions(both=True), "settings and thresholds chosen on out-of-source and stratified inner folds pooled"),
     "both-balanced": recipe(TransferOptions(both=True, balance_sources=True), "as both, families weighted equally"),
+    "both-balanced-relevance": recipe(TransferOptions(both=True, balance_relevance=True),
+                                      "as both, families weighted equally in the relevance fit only"),
 }
