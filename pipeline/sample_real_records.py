@@ -224,7 +224,7 @@ def draw_supplement(rng: random.Random, by_source: dict[str, list[dict]], taken_
     ``quota`` rows not yet taken that satisfy the predicate; then the whole supplement shuffled."""
     drawn = []
     for source, quota, predicate, sampling, name in specs:
-        candidates = [r for r in by_source[source] if id(r) not in taken_ids and predicate(r)]
+        candidates = [r for r in by_source.get(source, []) if id(r) not in taken_ids and predicate(r)]
         rng.shuffle(candidates)
         for row in candidates[:quota]:
             row["sampling"] = sampling
