@@ -1,5 +1,10 @@
 """Add the issue-18 records (kinds the corpus lacked) to corpus/real/records.jsonl.
 
+Two rounds, each assembled the same way (``ROUNDS``): ``transfer`` (the first 321 records) and
+``value_chain`` (round 2: kinds that carry value_chain outside Ireland, drawn by
+``pipeline/sample_value_chain_records.py`` into ``corpus/real/value_chain/``, annotated in
+``corpus/real/annotations/value_chain/``).
+
 Inputs (committed): ``corpus/real/transfer/pool.jsonl`` (the draw of
 ``pipeline/sample_transfer_records.py``, made before annotation), the annotators' files in
 ``corpus/real/annotations/transfer/`` (``first-pass-*.jsonl``: each record once;
@@ -20,31 +25,56 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from assemble_real_records import RECORD_KEYS, ROOT, entity_spans, kappa_report, level_set, read_jsonl  # noqa: E402
 
 REAL = ROOT / "corpus" / "real"
-TRANSFER = REAL / "transfer"
-ANNOTATIONS = REAL / "annotations" / "transfer"
 GUIDELINE_VERSION = "real-3"
-SECTION = "## Issue 18: the blind second pass on the transfer records (guideline real-3)"
+
+
+@dataclass(frozen=True)
+class Round:
+    name: str          # folder under corpus/real/ (the draw) and corpus/real/annotations/ (the passes)
+    section: str       # its heading in corpus/real/AGREEMENT.md
+    what: str          # the agreement section's first sentence: which records, drawn how
+    annotators: str    # who annotated them
+    seed: str          # how the blind ids were drawn
+
+    @property
+    def pool_dir(self) -> Path:
+        return REAL / self.name
+
+    @property
+    def annotations(self) -> Path:
+        return REAL / "annotations" / self.name
+
+
+ROUNDS = [
+    Round("transfer", "## Issue 18: the blind second pass on the transfer records (guideline real-3)",
+          "(kinds the corpus lacked: defence, security, space,\naeronautics, health, education and energy products of firms, public services;\n"
+          "`pipeline/sample_transfer_records.py`)", "five first-pass\nannotators",
+          "`random.Random(20261208)` in `pipeline/sample_transfer_records.py`"),
+    Round("value_chain", "## Issue 18, round 2: the blind second pass on the value-chain records (guideline real-3)",
+          "(round 2: kinds where a firm or public body changes its own or its chain's processes,\nfrom every family but Ireland's;"
+          " `pipeline/sample_value_chain_records.py`)", "three first-pass\nannotators",
+          "`random.Random(SEED + 3)` in `pipeline/sample_value_chain_records.py`"),
+]
 
 
 def record_text(row: dict) -> str:
     return (row["title"] or "").strip() + "\n" + row["text"]
 
 
-def agreement_section(report: dict, n_records: int) -> str:
+def agreement_section(report: dict, n_records: int, round_: Round) -> str:
     lines = [
-        SECTION,
+        round_.section,
         "",
-        f"The {n_records} records issue 18 added (kinds the corpus lacked: defence, security, space,",
-        "aeronautics, health, education and energy products of firms, public services;",
-        "`pipeline/sample_transfer_records.py`) were annotated under guideline real-3 by five first-pass",
-        f"annotators; a seeded random {report['records']} (`corpus/real/transfer/blind.jsonl`, `random.Random(20261208)` in `pipeline/sample_transfer_records.py`)",
-        "were annotated again, blind, by a sixth who saw only the guideline and the texts.",
+        f"The {n_records} records issue 18 added {round_.what} were annotated under guideline real-3 by {round_.annotators};"
+        f" a seeded random {report['records']} (`corpus/real/{round_.name}/blind.jsonl`, {round_.seed})",
+        "were annotated again, blind, by another annotator who saw only the guideline and the texts.",
         "",
         "| | kappa | raw agreement | positives, first pass | positives, second pass |",
         "| --- | --- | --- | --- | --- |",
@@ -63,8 +93,17 @@ def agreement_section(report: dict, n_records: int) -> str:
 
 
 def main() -> None:
+    for round_ in ROUNDS:
+        if (round_.annotations / "second-pass.jsonl").exists():
+            assemble(round_)
+        else:
+            print(f"round {round_.name}: not annotated yet, skipped", file=sys.stderr)
+
+
+def assemble(round_: Round) -> None:
     from csvnlp.entities import blank_pipeline
 
+    TRANSFER, ANNOTATIONS = round_.pool_dir, round_.annotations
     pool = {row["id"]: row for row in read_jsonl(TRANSFER / "pool.jsonl")}
     first: dict[str, dict] = {}
     for path in sorted(ANNOTATIONS.glob("first-pass-*.jsonl")):
@@ -117,13 +156,23 @@ def main() -> None:
     report = kappa_report({i: first[i] for i in second}, second, {i: adjudicated.get(i, first[i]) for i in second})
     (TRANSFER / "agreement.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     agreement = (REAL / "AGREEMENT.md").read_text(encoding="utf-8")
-    agreement = agreement.split("\n" + SECTION)[0].rstrip("\n") + "\n\n" + agreement_section(report, len(added))
+    agreement = _replace_section(agreement, round_.section, agreement_section(report, len(added), round_))
     (REAL / "AGREEMENT.md").write_text(agreement, encoding="utf-8")
     counts = Counter(("+".join(r["levels"]) or "none") for r in added) + Counter(r["confidence"] for r in added)
-    print(f"{len(added)} records added ({dict(counts)}); {sum(len(r['entities']) for r in added)} entity spans; "
+    print(f"round {round_.name}: {len(added)} records added ({dict(counts)}); {sum(len(r['entities']) for r in added)} entity spans; "
           f"{len(existing) + len(added)} records in all", file=sys.stderr)
     for p in problems[:20]:
         print("  dropped span:", p, file=sys.stderr)
+
+
+def _replace_section(document: str, heading: str, section: str) -> str:
+    """``document`` with the section under ``heading`` (up to the next "## " heading) replaced, or appended."""
+    if heading not in document:
+        return document.rstrip("\n") + "\n\n" + section
+    before, after = document.split(heading, 1)
+    rest = after.split("\n## ", 1)
+    tail = ("\n## " + rest[1]) if len(rest) > 1 else ""
+    return before.rstrip("\n") + "\n\n" + section.rstrip("\n") + ("\n" + tail if tail else "\n")
 
 
 if __name__ == "__main__":
