@@ -58,7 +58,7 @@ ROUNDS = [
           "`pipeline/sample_transfer_records.py`)", "five first-pass\nannotators",
           "`random.Random(20261208)` in `pipeline/sample_transfer_records.py`"),
     Round("value_chain", "## Issue 18, round 2: the blind second pass on the value-chain records (guideline real-3)",
-          "(round 2: kinds where a firm or public body changes its own or its chain's processes,\nfrom every family but Ireland's;"
+          "(round 2: kinds where a firm or public body changes its own or its chain's processes,\nmostly from families other than Ireland's;"
           " `pipeline/sample_value_chain_records.py`)", "three first-pass\nannotators",
           "`random.Random(SEED + 3)` in `pipeline/sample_value_chain_records.py`"),
 ]
