@@ -65,6 +65,10 @@ EUROPEAN_PARTNERSHIP = re.compile(
     re.MULTILINE,
 )
 _PARTNERSHIP_TAIL = re.compile(r"(?:[ \t]+(?:and|in|of|for|on|the))+$")
+# "See definition in the Glossary section of the NEB part of the HE WP26-27": call topics cite
+# the Horizon Europe work programme as "HE WP"; guideline 6.2 marks a programme's name as written,
+# abbreviation included. Only before "WP": elsewhere "HE" is as often higher education.
+HORIZON_EUROPE_WP = re.compile(r"(?<![\w-])HE(?=[ \t]+WP[ \t]?\d)")
 CLUSTER_SHAPES = re.compile(
     "|".join(
         [
@@ -119,7 +123,7 @@ _LIST_SEPARATORS = re.compile(r",|\band\b")
 _NAME_CONNECTORS = {"de", "del", "della", "di", "da", "do", "des", "du", "of", "for", "and", "in", "per", "la", "le", "y", "e", "et", "z", "&", "&;", "-", "–"}
 _ROLE_SUFFIX = re.compile(r"\s+as\s+(?:coordinator|leader|lead partner|partner)\s*$", re.I)
 
-SHAPE_PATTERNS = (CALL_IDENTIFIER, PROGRAMME_NAMES, CLUSTER_SHAPES, PARTNER_LIST, EUROPEAN_PARTNERSHIP)
+SHAPE_PATTERNS = (CALL_IDENTIFIER, PROGRAMME_NAMES, CLUSTER_SHAPES, PARTNER_LIST, EUROPEAN_PARTNERSHIP, HORIZON_EUROPE_WP)
 
 
 def partner_list_matches(text: str) -> Iterator[tuple[int, int, str]]:
@@ -284,9 +288,9 @@ def _has_cluster_word(text: str) -> bool:
 
 # Rule kinds the guideline itself decides, which the training annotations cannot switch off:
 # real-2.1 (section 6.2) marks named programmes and schemes that real-1 records often left out.
-GUIDELINE_KINDS = frozenset({"named_programme", "european_partnership"})
-RULE_KINDS = ("call_identifier", "programme_name", "named_programme", "european_partnership", "defined_abbreviation",
-              "organisation_name", "cluster_shape", "partner_list")
+GUIDELINE_KINDS = frozenset({"named_programme", "european_partnership", "horizon_europe_wp"})
+RULE_KINDS = ("call_identifier", "programme_name", "named_programme", "european_partnership", "horizon_europe_wp",
+              "defined_abbreviation", "organisation_name", "cluster_shape", "partner_list")
 
 
 def shape_matches(text: str, disabled: Iterable[str] = ()) -> Iterator[tuple[int, int, str]]:
@@ -308,6 +312,7 @@ def shape_matches_by_kind(text: str) -> Iterator[tuple[int, int, str, str]]:
     for match in EUROPEAN_PARTNERSHIP.finditer(text):
         tail = _PARTNERSHIP_TAIL.search(match.group())
         programmes.append((match.start(), match.end() - (len(tail.group()) if tail else 0), "european_partnership"))
+    programmes.extend((*m.span(), "horizon_europe_wp") for m in HORIZON_EUROPE_WP.finditer(text))
     for start, end, _ in list(programmes):
         defined = DEFINED_ABBREVIATION.match(text, end)
         if defined:  # every use of the abbreviation the text defines for a programme name
