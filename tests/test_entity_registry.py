@@ -397,3 +397,18 @@ def test_he_before_a_work_programme_is_horizon_europe_even_where_older_annotatio
         assert ("HE", "horizon-europe") in found[0] and found[1] == []
     finally:
         finder.set_reliability(*old)
+
+
+def test_a_scheme_name_goes_on_after_for_and_a_bare_grant_scheme_is_no_name(registry_pipeline):
+    # esif_operations_os_data/data.csv (Maltese ERDF aid schemes)
+    texts = ["Grant Scheme for Sustainable Tourism Projects by Enterprises\nThe Scheme directs public financing",
+             "33% of children aged between 0-3 years in Malta. The concept of this Aid Scheme, will help"]
+    found = [[e["text"] for e in entities if e["label"] == "PROGRAMME"] for entities in extract_entities(registry_pipeline, texts)]
+    assert found == [["Grant Scheme for Sustainable Tourism Projects by Enterprises"], []]
+
+
+def test_a_body_named_after_a_programme_is_no_programme(registry_pipeline):
+    # ft_portal_calls_oscarsalgado/open.jsonl.gz (a Global Health EDCTP3 topic)
+    text = "If requested by the applicant consortia, the EDCTP Association may offer technical support; funded by EDCTP3."
+    found = [(e["text"], e["id"]) for e in next(extract_entities(registry_pipeline, [text])) if e["label"] == "PROGRAMME"]
+    assert found == [("EDCTP3", "ju-edctp3")]

@@ -66,6 +66,7 @@ def _trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
 
 
 _SPACE = re.compile(r"\s+")
+_BODY_AFTER = re.compile(r"[ \t]+(?:Association|Executive Agency|Agency|Secretariat)\b")
 
 
 class NameFinder:
@@ -209,6 +210,9 @@ class NameFinder:
         model = list(doc.ents) if uses_model and doc.has_annotation("ENT_IOB") else []
         rules = self.rule_spans(doc)
         spans = merge_spans(rules, model, self.policy)
+        # "the EDCTP Association", "AI, Data and Robotics Association": a body named after the
+        # programme, which guideline 6.2 says is an organisation, not a PROGRAMME
+        spans = [s for s in spans if s.label_ != "PROGRAMME" or not _BODY_AFTER.match(doc.text, s.end_char)]
         if self.stoplist:
             decided = {(s.start, s.end) for s in rules if s.kb_id_ == DECIDED}
             spans = [s for s in spans if (s.label_, s.text) not in self.stoplist or self.is_known(s) or (s.start, s.end) in decided]
