@@ -66,7 +66,7 @@ def _trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
 
 
 _SPACE = re.compile(r"\s+")
-_BODY_AFTER = re.compile(r"[ \t]+(?:Association|Executive Agency|Agency|Secretariat)\b")
+_BODY_AFTER = re.compile(r"[ \t]+(?:Association|Secretariat)\b")
 
 
 class NameFinder:
