@@ -82,3 +82,26 @@ def test_committed_split_files_match_the_records(tmp_path, records):
 def test_corpus_holds_no_reserved_row():
     done = subprocess.run([sys.executable, str(RESERVED_CHECK), "corpus"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("round_name", ["transfer", "value_chain"])
+def test_issue18_rounds_are_training_records_and_touch_no_test_pool(records, round_name):
+    """Issue 18: each drawn record of a round is in records.jsonl as a training record under
+    real-3 (except one whose description repeats an annotated row under another key), and no
+    round shares a row with the frozen split or issue 17's fresh entity test pools."""
+    pool = [json.loads(line) for line in (CORPUS / "real" / round_name / "pool.jsonl").read_text(encoding="utf-8").splitlines()]
+    by_id = {r["id"]: r for r in records}
+    missing = [r["id"] for r in pool if r["id"] not in by_id]
+    assert missing in ([], ["esif_scotland-42"]), missing
+    for row in pool:
+        if row["id"] in by_id:
+            record = by_id[row["id"]]
+            assert record["split"] == "train" and record["guideline_version"] == "real-3"
+            assert (record["source_file"], record["row_key"]["value"]) == (row["source_file"], row["row_key"]["value"])
+    keys = {(r["source_file"], r["row_key"]["value"]) for r in pool}
+    test_keys = {(r["source_file"], r["row_key"]["value"]) for r in records if r["split"] == "test"}
+    assert not keys & test_keys
+    for fresh in ("entity_fresh_pool.jsonl", "entity_fresh2_pool.jsonl"):
+        fresh_texts = [json.loads(line) for line in (CORPUS / "real" / fresh).read_text(encoding="utf-8").splitlines() if line.strip()]
+        fresh_keys = {(r["source_file"], str(r["row_key"]["value"])) for r in fresh_texts if r.get("kind", "text") == "text"}
+        assert not {(f, str(v)) for f, v in keys} & fresh_keys, fresh
