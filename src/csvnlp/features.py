@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -74,7 +75,16 @@ _PROGRAMME_MASK = re.compile(
 def mask_programme_names(text: str) -> str:
     """Blank out programme names and call identifiers (each character becomes a space, so
     offsets and word counts of the rest stay as they were)."""
+    if not _programme_mask_guard().possible(text):  # no "-" and no programme name: nothing to mask
+        return text
     return _PROGRAMME_MASK.sub(lambda m: " " * len(m.group(0)), text)
+
+
+@lru_cache(maxsize=1)
+def _programme_mask_guard() -> Any:
+    from csvnlp.regex_guard import Guard
+
+    return Guard([_PROGRAMME_MASK])
 
 
 def model_text(text: str) -> str:

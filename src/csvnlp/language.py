@@ -82,7 +82,13 @@ def _identifier() -> Any:
 
 def plainly_english(text: str) -> bool:
     """True for running English prose (the fast path); False means 'ask the detector'."""
-    words = _WORD.findall(_INVISIBLE.sub("", text[: 2 * SAMPLE_CHARS])[:SAMPLE_CHARS])
+    head = text[: 2 * SAMPLE_CHARS]
+    if head.isascii():  # no invisible character and no word that is not ASCII: one lower-casing for all words
+        words = _WORD.findall(head[:SAMPLE_CHARS].lower())
+        if len(words) < 8:
+            return False
+        return sum(w in _ENGLISH_FUNCTION_WORDS for w in words) >= 0.2 * len(words)
+    words = _WORD.findall(_INVISIBLE.sub("", head)[:SAMPLE_CHARS])
     if len(words) < 8 or not all(w.isascii() for w in words):
         return False
     return sum(w.lower() in _ENGLISH_FUNCTION_WORDS for w in words) >= 0.2 * len(words)
@@ -94,16 +100,22 @@ def _sample(text: str) -> str | None:
     half = SAMPLE_CHARS // 2
     middle = len(text) // 2
     sample = text if len(text) <= SAMPLE_CHARS else text[:half] + "\n" + text[middle : middle + half]
-    if _INVISIBLE.search(sample):
+    if not sample.isascii() and _INVISIBLE.search(sample):
         sample = _INVISIBLE.sub("", sample)
-    letters = len(_LETTER.findall(sample))
-    if letters < 3:
+    if not _THREE_LETTERS.search(sample):
         return None
     return sample
 
 
+# At least three letters (``_LETTER``), found without listing them all: [\W\d_] is every other character.
+_THREE_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){2}")
+
+
 def _mostly_other_script(sample: str) -> bool:
-    """A text mostly in scripts other than Europe's is ranked among all of py3langid's languages."""
+    """A text mostly in scripts other than Europe's is ranked among all of py3langid's languages.
+    (The letters of an ASCII text are A-Z and a-z, all European.)"""
+    if sample.isascii():
+        return False
     return len(_EUROPEAN_LETTER.findall(sample)) < len(_LETTER.findall(sample)) / 2
 
 
@@ -118,14 +130,15 @@ def rank_languages_many(texts: Sequence[str]) -> list[list[tuple[str, float]]]:
     """``rank_languages`` of each text, the European candidates' byte walk done for all at once
     (``language_scoring``: the same rankings, cheaper)."""
     samples = [_sample(text) for text in texts]
-    european = [s for s in samples if s is not None and not _mostly_other_script(s)]
+    other = [s is not None and _mostly_other_script(s) for s in samples]
+    european = [s for s, o in zip(samples, other) if s is not None and not o]
     scorer = _batch_scorer() if european else None
     ranked = (r for i in range(0, len(european), BATCH_TEXTS) for r in scorer.rank_many(european[i:i + BATCH_TEXTS]))
     out = []
-    for s in samples:
+    for s, o in zip(samples, other):
         if s is None:
             out.append([(UNDETERMINED, 1.0)])
-        elif _mostly_other_script(s):
+        elif o:
             out.append([(code, float(p)) for code, p in _world_identifier().rank(s)])
         else:
             out.append([(code, float(p)) for code, p in next(ranked)])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -22,7 +23,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, filter_spans
 
 from csvnlp.entities.registry import Registry, normalise
-from csvnlp.entities.rules import DEFINED_ABBREVIATION, ENTITY_LABELS, RULE_KINDS, SHAPE_PATTERNS, _has_cluster_word, shape_matches
+from csvnlp.entities.rules import CLUSTER_WORD_PATTERNS, DEFINED_ABBREVIATION, ENTITY_LABELS, RULE_KINDS, SHAPE_PATTERNS, shape_matches
+from csvnlp.regex_guard import Guard
 
 NAMES_COMPONENT = "csvnlp_names"
 MERGE_POLICIES = ("rules", "model", "rules_first", "model_first")
@@ -55,6 +57,12 @@ def _trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
 
 
 _SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _name_patterns() -> Guard:
+    """The rule shapes and cluster words (``may_find_names``), guarded (built on first use)."""
+    return Guard((*SHAPE_PATTERNS, *CLUSTER_WORD_PATTERNS))
 
 
 class NameFinder:
@@ -137,11 +145,14 @@ class NameFinder:
     # ------------------------------------------------------------------ finding
     def may_find_names(self, text: str) -> bool:
         """False only when this component would certainly find nothing in ``text``."""
-        if self._prefilter is not None and self._prefilter.search(_SPACE.sub("", text)):
+        # (str.split and the regex's \s agree on every code point; split is the cheaper)
+        if self._prefilter is not None and self._prefilter.search("".join(text.split())):
             return True
         if self._triggers is not None and self._triggers.search(text):
             return True
-        return any(pattern.search(text) for pattern in SHAPE_PATTERNS) or _has_cluster_word(text)
+        # any(p.search(text) for p in SHAPE_PATTERNS) or _has_cluster_word(text), answered at
+        # once for the texts that hold none of the strings these patterns require
+        return _name_patterns().search(text)
 
     def rule_spans(self, doc: Doc, disabled: Sequence[str] | None = None) -> list[Span]:
         """Phrase matches (label from the match key) and rule shapes, with programme tails."""
