@@ -95,3 +95,11 @@ def test_lean_inference_tag_columns_equal_the_classify_results(shipped_bundle, t
         assert {name: columns[name][i] for name in expected} == expected, readable[i]
     assert {r["status"] for r in results} >= {"ok", "unsupported_language"}
     assert any(columns["programmes"]) and any(columns["clusters"])
+
+
+def test_lean_inference_word_count_is_the_regex_count(texts):
+    from csvnlp.features import _WORD, word_count
+
+    everything = "".join(chr(c) for c in range(128))
+    for text in texts + [everything, everything * 3, "a_b c-d e1 __ 9", "\x00a\x7fb\tc"]:
+        assert word_count(text) == len(_WORD.findall(text)), text

@@ -101,7 +101,19 @@ class TextStats:
 
 def text_stats(doc: str) -> TextStats:
     hits, domain_terms = lexicon_counts(doc)
-    return TextStats(words=len(_WORD.findall(doc)), level_hits=hits, domain_terms=domain_terms)
+    return TextStats(words=word_count(doc), level_hits=hits, domain_terms=domain_terms)
+
+
+# In ASCII, \w is [A-Za-z0-9_]: mapping those bytes to "a" and every other byte to a space
+# makes the words the runs str.split finds, at a fraction of a findall's cost.
+_ASCII_WORD_BYTES = bytes(ord("a") if (chr(i).isalnum() or chr(i) == "_") and i < 128 else ord(" ") for i in range(256))
+
+
+def word_count(doc: str) -> int:
+    """``len(re.findall(r"\w+", doc))``."""
+    if doc.isascii():
+        return len(doc.encode("ascii").translate(_ASCII_WORD_BYTES).split())
+    return len(_WORD.findall(doc))
 
 
 def lexicon_densities(stats: Sequence[TextStats]) -> np.ndarray:

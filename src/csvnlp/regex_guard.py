@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - Python < 3.11
     import sre_parse  # type: ignore[no-redef]
 
 MAX_ALTERNATIVES = 64  # strings a requirement may list before it is given up as too broad
-MAX_RANGE = 10  # a class such as [4-9] counts as that many literal characters; [A-Z] does not
+MAX_RANGE = 40  # a class such as [A-Z0-9+] counts as that many literal characters; [^a-z] or \w does not
 
 _C = sre_constants
 _REPEATS = tuple(getattr(_C, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(_C, name))
@@ -156,6 +156,13 @@ def _sequence(items: list[tuple[Any, Any]], folded: bool) -> frozenset[tuple[str
     best: frozenset[tuple[str, bool]] | None = None
     run = {""}
     for op, av in items:
+        if op in _REPEATS and av[0] >= 1 and (av[0], av[1]) != (1, 1):
+            # X{2,}, X+: the first copy of X continues the run, the last one starts the next
+            body = _fixed_sequence(list(av[2]), folded)
+            if body is not None and len(run) * len(body) <= MAX_ALTERNATIVES:
+                best = _better(best, frozenset((a + b, folded) for a in run for b in body))
+                run = set(body)
+                continue
         part = _fixed(op, av, folded)
         if part is not None and len(run) * len(part) <= MAX_ALTERNATIVES:
             run = {a + b for a in run for b in part}

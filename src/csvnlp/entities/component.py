@@ -57,6 +57,9 @@ def _trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
 
 
 _SPACE = re.compile(r"\s+")
+# Where extract_entities leaves each text on its Doc, so the component need not rebuild it
+TEXT_KEY = "csvnlp_text"
+MAX_LINKS_KEPT = 100_000  # linked names remembered per component (a few MB at most)
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +87,7 @@ class NameFinder:
         self.matcher = PhraseMatcher(self.vocab, attr="ORTH")
         self.registry = Registry()
         self.ids: dict[tuple[str, str], str] = {}  # (label, phrase) -> id a gazetteer gives
+        self._links: dict[tuple[str, str], str | None] = {}  # (label, text) -> link(): names recur across rows
         self._known: set[tuple[str, str]] = set()  # (label, phrase) from the registry or a gazetteer
         self._prefilter: re.Pattern[str] | None = None
         # How rule spans and the trained recognizer's spans (doc.ents set by the "ner" before
@@ -99,6 +103,7 @@ class NameFinder:
     def set_registry(self, registry: Registry) -> None:
         """Use ``registry`` for linking and add its names as phrases (kind ``registry``)."""
         self.registry = registry
+        self._links = {}
         self.add_patterns({**p, "kind": "registry"} for p in registry.phrases())
 
     def set_reliability(self, disabled_rules: Iterable[str], stoplist: Iterable[Sequence[str]], tails: Iterable[str] = ()) -> None:
@@ -132,6 +137,7 @@ class NameFinder:
             self.patterns.append(pattern)
             self.matcher.add(f"{pattern['label']}|{kind}", [self._tokenizer(pattern["pattern"])])
             key = (pattern["label"], pattern["pattern"])
+            self._links = {}
             if kind in KNOWN_KINDS:
                 self._known.add(key)
                 if pattern.get("id") and kind == "gazetteer":
@@ -156,7 +162,7 @@ class NameFinder:
 
     def rule_spans(self, doc: Doc, disabled: Sequence[str] | None = None) -> list[Span]:
         """Phrase matches (label from the match key) and rule shapes, with programme tails."""
-        text = doc.text
+        text = doc.user_data.get(TEXT_KEY) or doc.text  # doc.text walks every token to rebuild the text
         spans = []
         for match_id, start, end in self.matcher(doc):
             label, kind = self.vocab.strings[match_id].split("|")
@@ -193,10 +199,18 @@ class NameFinder:
 
     def link(self, span: Span) -> str | None:
         """The canonical id of a found name, or None when csvnlp does not know it."""
-        given = self.ids.get((span.label_, span.text))
+        key = (span.label_, span.text)
+        if key not in self._links:
+            if len(self._links) >= MAX_LINKS_KEPT:
+                self._links.clear()
+            self._links[key] = self._link(*key)
+        return self._links[key]
+
+    def _link(self, label: str, text: str) -> str | None:
+        given = self.ids.get((label, text))
         if given:
             return given
-        return self.registry.link(span.text) if span.label_ == "PROGRAMME" else None
+        return self.registry.link(text) if label == "PROGRAMME" else None
 
     def __call__(self, doc: Doc) -> Doc:
         # The recognizer's spans matter only when the policy uses them; reading doc.ents walks
@@ -330,6 +344,14 @@ def tokenizable(text: str) -> str:
     return _LONG_RUN.sub(cut, text)
 
 
+def _text_doc(nlp: Language, text: str) -> Doc:
+    """``nlp.make_doc(text)`` that also carries ``text`` (spaCy's tokenizer loses no character,
+    so it is what ``doc.text`` would rebuild)."""
+    doc = nlp.make_doc(text)
+    doc.user_data[TEXT_KEY] = text
+    return doc
+
+
 def extract_entities(nlp: Language, texts: Sequence[str], batch_size: int = 256) -> Iterator[list[dict[str, Any]]]:
     """Entities of each text, as plain dicts with character offsets into the input and the
     canonical ``id`` of each name (None when unknown).
@@ -341,7 +363,7 @@ def extract_entities(nlp: Language, texts: Sequence[str], batch_size: int = 256)
     finder = nlp.get_pipe(NAMES_COMPONENT) if NAMES_COMPONENT in nlp.pipe_names else None
     safe = [tokenizable(text) for text in texts]  # the prefilter sees what the pipeline sees
     candidates = [i for i, text in enumerate(safe) if finder is None or finder.may_find_names(text)]
-    docs = nlp.pipe((safe[i] for i in candidates), batch_size=batch_size)
+    docs = nlp.pipe((_text_doc(nlp, safe[i]) for i in candidates), batch_size=batch_size)
     found = dict(zip(candidates, (doc_entities(doc) for doc in docs)))
     for i in range(len(texts)):
         entities = found.get(i, [])
