@@ -66,7 +66,7 @@ STAGES = {
     "evaluate": {
         "command": ["evaluate", "--model", "models/csvnlp-base", "--out", "reports/evaluation", "--force"],
         "inputs": [
-            "corpus/cases.jsonl", "corpus/extra", "corpus/external_test", "corpus/entity_test",
+            "corpus/cases.jsonl", "corpus/extra", "corpus/external_test", "corpus/entity_test", "corpus/real/entity_fresh2_records.jsonl",
             "corpus/source/clusters-and-shared-value-report.txt", "models/csvnlp-base",
         ],
         "code": ["csvnlp.cli.evaluate"],

@@ -15,7 +15,7 @@ def evaluate(
     out: Path = typer.Option(..., "--out", help="Directory for report.md (+ figures/), report.html and metrics.json."),
     corpus: List[Path] = typer.Option([Path("corpus/cases.jsonl")], "--corpus", help="Corpus directories or files for the cross-validation view (repeatable; default: the report's 27 cases). Cross-validating a large corpus is slow."),
     frozen_split: Path = typer.Option(Path("corpus/external_test"), "--frozen-split", "--external-test", help="The frozen test split of annotated real records (a directory or a file in the corpus format): the headline, scored with the model as it is."),
-    entity_split: Path = typer.Option(Path("corpus/entity_test"), "--entity-split", "--entity-test", help="Names-only records of the frozen entity split (a directory or a JSONL file); scored with the frozen split's spans."),
+    entity_split: Path = typer.Option(Path("corpus/real/entity_fresh2_records.jsonl"), "--entity-split", "--entity-test", help="The entity test split (a JSONL file of annotated records, or a directory holding entity-test.jsonl); default: the current one. The report names the split it scored and marks a spent split (corpus/entity_test, corpus/real/entity_fresh_records.jsonl) as development figures, not a test."),
     training_corpus: Path = typer.Option(Path("corpus"), "--training-corpus", help="The corpus the model was trained on: the prior baseline is fitted on its labels."),
     model: Optional[Path] = typer.Option(None, "--model", help="Model whose settings are evaluated (default: $CSVNLP_MODEL, else the packaged model)."),
     test_sets: List[Path] = typer.Option([], "--test-set", help="A labelled file in the corpus format (JSONL or CSV id,text,levels), scored with the model as it is (repeatable)."),
@@ -35,7 +35,8 @@ def evaluate(
     (corpus/external_test/): macro-F1 and per-level F1 on the clear rows with
     case-bootstrap intervals, abstention on records annotated none and coverage of CSV
     records, beside the keyword rule and the prior on the same rows, per source, the targets
-    met or missed, and entity precision/recall on the same records.
+    met or missed, and entity precision/recall on the current entity test split (the report
+    says which split it scored, and marks a spent one as such).
 
     Beside it, leave-one-source-out over the training records: each source family held out in
     turn, the training recipe refitted on the others, clear-row macro-F1, per level,

@@ -170,7 +170,8 @@ class NameFinder:
         for start, end, label in shape_matches(text, self.disabled_rules if disabled is None else disabled):
             span = doc.char_span(start, end, label=label, alignment_mode="contract")
             # a shape cut by a token boundary to a dash-edged piece ("-EuropePMC-SUP-2013") is no name
-            if span is not None and len(span) and not span.text.startswith("-") and not span.text.endswith("-"):
+            # nor is one cut before its last word ("European Partnership on" of "... on photonics.null")
+            if span is not None and len(span) and not span.text.startswith("-") and not span.text.endswith(("-", " on", " for")):
                 spans.append(span)
         known = {s.text for s in spans if s.label_ == "PROGRAMME"}
         for span in list(spans):

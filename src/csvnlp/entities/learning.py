@@ -10,13 +10,14 @@ held-out share of the training records, how rule and recognizer spans combine be
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from typing import Any, Iterable, Sequence
 
 from spacy.language import Language
 
 from csvnlp.entities.component import NAMES_COMPONENT, MERGE_POLICIES, blank_pipeline, merge_spans, tokenizable
-from csvnlp.entities.registry import Registry, load_cluster_list, load_registry
+from csvnlp.entities.registry import Registry, load_cluster_list, load_registry, normalise
 from csvnlp.entities.rules import ENTITY_LABELS, GUIDELINE_KINDS, shape_matches_by_kind
 
 
@@ -47,8 +48,28 @@ def build_entity_pipeline(records: Iterable[dict[str, Any]], gazetteer: Sequence
     finder.set_registry(load_registry() if registry is None else registry)  # type: ignore[attr-defined]
     known = list(load_cluster_list() if clusters is None else clusters) + list(gazetteer)
     finder.add_patterns({**p, "kind": "gazetteer"} for p in known)  # type: ignore[attr-defined]
-    finder.add_patterns(learned_patterns(records))  # type: ignore[attr-defined]
+    finder.add_patterns(p for learned in learned_patterns(records) for p in _as_guideline_marks(learned, finder.registry))  # type: ignore[attr-defined]
     return nlp
+
+
+_BRACKETED = re.compile(r"^(.+?)\s*\(([A-Z][^()]*)\)(.*)$")
+_LOWER_PROGRAMME = re.compile(r"\s+programmes?$")
+
+
+def _as_guideline_marks(pattern: dict[str, str], registry: Registry) -> list[dict[str, str]]:
+    """A learned phrase as guideline 6.2 (real-2.1) marks it, where the older (real-1)
+    annotations marked it otherwise: a name with its bracketed abbreviation inside is two names
+    ("Knowledge for Action in Prevention and Preparedness (KAPP)" -> the name and "KAPP"); a
+    registry name with a lower-case "programme" after it is the registry name alone ("ERDF
+    programme" -> "ERDF", as the registry's aliases already say), so it is not learned."""
+    phrase = pattern["pattern"]
+    bracketed = _BRACKETED.match(phrase)
+    if bracketed and not bracketed.group(3).strip():
+        return [{**pattern, "pattern": part.strip()} for part in bracketed.group(1, 2) if len(part.strip()) > 1]
+    if bracketed:
+        return []  # "Circular Bio-based Europe (CBE) Joint Undertaking": no guideline span inside the name
+    head = _LOWER_PROGRAMME.sub("", phrase)
+    return [] if head != phrase and normalise(head) in registry.aliases else [pattern]
 
 
 DEV_SHARE = 0.2
@@ -77,12 +98,15 @@ def learn_rule_reliability(nlp: Language, records: Sequence[dict[str, Any]]) -> 
     for record in records:
         text = tokenizable(record["text"])
         gold = {(e["start"], e["end"], e["label"]) for e in record.get("entities") or []}
+        decided = set()  # spans of the rule kinds the guideline decides: older annotations do not switch them off
         for start, end, label, kind in shape_matches_by_kind(text):
             kind_found[kind] += 1
             kind_right[kind] += (start, end, label) in gold
+            if kind in GUIDELINE_KINDS:
+                decided.add((start, end))
         doc = nlp.make_doc(text)
         for span in finder.rule_spans(doc):  # type: ignore[attr-defined]
-            if finder.is_known(span):  # type: ignore[attr-defined]
+            if finder.is_known(span) or (span.start_char, span.end_char) in decided:  # type: ignore[attr-defined]
                 continue  # knowledge is never switched off by the training annotations
             key = (span.label_, span.text)
             name_found[key] += 1

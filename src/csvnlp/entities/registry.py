@@ -42,6 +42,7 @@ GENERIC_WORDS = frozenset({
     "under", "of", "for", "by", "from", "2014-2020", "2021-2027", "2007-2013", "-", "–", "action", "actions",
 })
 _YEARS = re.compile(r"\(?(?:19|20)\d\d(?:[-–/](?:19|20)?\d\d)?\)?")
+_WRITTEN_OUT_PARTNERSHIP = re.compile(r"european partnership (?:on|for) (?:the )?(.+)")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 
 
@@ -95,6 +96,11 @@ class Registry:
         key = normalise(text)
         if key in self.aliases:
             return self.aliases[key]
+        written_out = _WRITTEN_OUT_PARTNERSHIP.fullmatch(key)
+        if written_out:  # "European Partnership on Batteries" is the "Batteries Partnership"
+            for form in (f"{written_out.group(1)} partnership", written_out.group(1)):
+                if form in self.aliases:
+                    return self.aliases[form]
         if CALL_IDENTIFIER.fullmatch(text.strip()):
             return self.link_call(text.strip())
         best: tuple[int, str] | None = None

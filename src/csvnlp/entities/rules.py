@@ -54,6 +54,17 @@ PROGRAMME_NAMES = re.compile(
     r"Single\s+Market\s+Programme"
     r")(?![\w+-])".format(cap=_CAP)
 )
+# "the co-programmed European Partnership on Batteries", "European Partnership for Innovation in
+# Photovoltaics": guideline 6.2 (real-2.1) marks a European Partnership as PROGRAMME, written out
+# like this as well as by its short name. The name runs over capitalised words, connectors and
+# lower-case field words ("on photonics") up to punctuation, a bracket or a line break; "the
+# European Partnership for this topic" is none (issue 17, first fresh split, now development data).
+EUROPEAN_PARTNERSHIP = re.compile(
+    r"(?<![\w-])European\s+Partnership\s+(?:on|for)\s+(?!(?:this|that|these|the\s+(?:topic|call)|which|its|their|each|a|an)\b)"
+    r"(?:the\s+)?[A-Za-z0-9][\w-]*(?:[ \t]+(?:[A-Z0-9][\w-]*|and|in|of|for|on|the|[a-z]+(?=[ \t]*(?:[(\[.,;:]|$))))*",
+    re.MULTILINE,
+)
+_PARTNERSHIP_TAIL = re.compile(r"(?:[ \t]+(?:and|in|of|for|on|the))+$")
 CLUSTER_SHAPES = re.compile(
     "|".join(
         [
@@ -108,7 +119,7 @@ _LIST_SEPARATORS = re.compile(r",|\band\b")
 _NAME_CONNECTORS = {"de", "del", "della", "di", "da", "do", "des", "du", "of", "for", "and", "in", "per", "la", "le", "y", "e", "et", "z", "&", "&;", "-", "–"}
 _ROLE_SUFFIX = re.compile(r"\s+as\s+(?:coordinator|leader|lead partner|partner)\s*$", re.I)
 
-SHAPE_PATTERNS = (CALL_IDENTIFIER, PROGRAMME_NAMES, CLUSTER_SHAPES, PARTNER_LIST)
+SHAPE_PATTERNS = (CALL_IDENTIFIER, PROGRAMME_NAMES, CLUSTER_SHAPES, PARTNER_LIST, EUROPEAN_PARTNERSHIP)
 
 
 def partner_list_matches(text: str) -> Iterator[tuple[int, int, str]]:
@@ -165,6 +176,8 @@ def _programme_name(text: str, start: int, end: int) -> tuple[int, int] | None:
         return start, end
     if len(words) > 1 and words[-2].group() == "Work":
         return None  # "Horizon Europe Work Programme", "CBE JU Annual Work Programme": a document, not a programme
+    if len(words) > 1 and words[-2].group() in COURSE_WORDS:
+        return None  # "Web Design Training Programme", "Structured PhD Programme": a course, not a funding programme
     first = 0
     while first < len(words) - 1 and words[first].group() in GENERIC_PROGRAMME_WORDS | {"and", "for", "of", "&"}:
         first += 1
@@ -172,6 +185,14 @@ def _programme_name(text: str, start: int, end: int) -> tuple[int, int] | None:
         return None
     return start + words[first].start(), end
 
+
+# Guideline section 6: a PROGRAMME is a funding programme, instrument, fund or scheme. A
+# "... Programme" whose last word before it says it is a course of training or study ("On Line
+# Marketing Training Programme", "Mentoring Programme", "Structured PhD Programme", "Graduate
+# Programme") is what the operation teaches, not what funds it. (Issue 17: the Irish ERDF list of
+# County Enterprise Board courses in the first fresh split, now development data.) A registry
+# name ("Euratom Research and Training Programme") is found by the registry, not by this rule.
+COURSE_WORDS = frozenset({"Training", "Mentoring", "PhD", "Graduate", "Course"})
 
 # "Horizon Europe Cluster 4", "Cluster 5": parts of a work programme, not cluster organisations.
 _WORK_PROGRAMME_CLUSTER = re.compile(r"Horizon|Europe\s+Cl[uú]ster$")
@@ -267,9 +288,9 @@ def _has_cluster_word(text: str) -> bool:
 
 # Rule kinds the guideline itself decides, which the training annotations cannot switch off:
 # real-2.1 (section 6.2) marks named programmes and schemes that real-1 records often left out.
-GUIDELINE_KINDS = frozenset({"named_programme"})
-RULE_KINDS = ("call_identifier", "programme_name", "named_programme", "defined_abbreviation", "organisation_name",
-              "cluster_shape", "partner_list")
+GUIDELINE_KINDS = frozenset({"named_programme", "european_partnership"})
+RULE_KINDS = ("call_identifier", "programme_name", "named_programme", "european_partnership", "defined_abbreviation",
+              "organisation_name", "cluster_shape", "partner_list")
 
 
 def shape_matches(text: str, disabled: Iterable[str] = ()) -> Iterator[tuple[int, int, str]]:
@@ -288,6 +309,9 @@ def shape_matches_by_kind(text: str) -> Iterator[tuple[int, int, str, str]]:
         if named:
             kind = "named_programme" if re.search(r"(?:Program+e?|Scheme)$", match.group()) else "programme_name"
             programmes.append((*named, kind))
+    for match in EUROPEAN_PARTNERSHIP.finditer(text):
+        tail = _PARTNERSHIP_TAIL.search(match.group())
+        programmes.append((match.start(), match.end() - (len(tail.group()) if tail else 0), "european_partnership"))
     for start, end, _ in list(programmes):
         defined = DEFINED_ABBREVIATION.match(text, end)
         if defined:  # every use of the abbreviation the text defines for a programme name

@@ -22,6 +22,9 @@ class EntityEvaluation:
     exact_by_source: dict[str, dict[str, Any]]
     frequent_false_hits: list[dict[str, Any]]
     frequent_misses: list[dict[str, Any]]
+    split: str = "issue 10's entity split"  # which split was scored
+    spent: bool = True  # a spent split's figures are development figures, not a test
+    split_note: str = ""
 
 
 def rules_only(nlp: Any) -> Any:
@@ -34,8 +37,9 @@ def rules_only(nlp: Any) -> Any:
     return build_entity_pipeline([], phrases, registry=finder.registry, clusters=[])
 
 
-def evaluate_entities(bundle: Any, records: Sequence[dict[str, Any]]) -> EntityEvaluation:
-    """Score the shipped extractor and its rules alone on ``records``' annotated spans."""
+def evaluate_entities(bundle: Any, records: Sequence[dict[str, Any]], split: Any = None) -> EntityEvaluation:
+    """Score the shipped extractor and its rules alone on ``records``' annotated spans;
+    ``split`` (``test_sets.EntitySplitInfo``) says which split they are."""
     from csvnlp.entities import NAMES_COMPONENT, extract_entities
 
     texts = [r["text"] for r in records]
@@ -66,4 +70,5 @@ def evaluate_entities(bundle: Any, records: Sequence[dict[str, Any]]) -> EntityE
         exact_by_source=by_source,
         frequent_false_hits=[{"text": t, "label": lab, "count": n} for (t, lab), n in false_hits.most_common(15)],
         frequent_misses=[{"text": t, "label": lab, "count": n} for (t, lab), n in misses.most_common(15)],
+        **({} if split is None else {"split": split.name, "spent": split.spent, "split_note": split.note}),
     )

@@ -66,6 +66,7 @@ def evaluate_model(
     frozen_split: Sequence[dict[str, Any]] | None = None,
     training_records: Sequence[dict[str, Any]] | None = None,
     entity_split: Sequence[dict[str, Any]] = (),
+    entity_split_info: Any = None,
     leave_source_out: bool = False,
     leave_source_out_cache: Path | None = None,
 ) -> Evaluation:
@@ -79,7 +80,7 @@ def evaluate_model(
         if progress:
             progress(f"frozen split ({len(frozen_split)} records)")
         training_labels = level_matrix(r["levels"] for r in (training_records or records))
-        headline = evaluate_frozen_split(bundle, frozen_split, training_labels, entity_split)
+        headline = evaluate_frozen_split(bundle, frozen_split, training_labels, entity_split, entity_split_info)
     cross_validation = evaluate_corpus(records, prototypes, meta["hyperparameters"], meta["thresholds"], repeats=repeats,
                                        permutations=permutations, progress=progress, nested=nested, n_jobs=n_jobs)
     views: list[Any] = []
@@ -127,7 +128,8 @@ def evaluate_to_directory(
     evaluation = evaluate_model(sets.corpus, prototypes_for(corpus), bundle, sets.labelled, repeats=repeats,
                                 permutations=permutations, unlabelled=unlabelled, progress=progress, nested=nested,
                                 n_jobs=n_jobs, frozen_split=sets.frozen_split, training_records=sets.training,
-                                entity_split=sets.entity_split, leave_source_out=leave_source_out,
+                                entity_split=sets.entity_split, entity_split_info=sets.entity_split_info,
+                                leave_source_out=leave_source_out,
                                 leave_source_out_cache=LEAVE_SOURCE_OUT_CACHE if LEAVE_SOURCE_OUT_CACHE.exists() else None)
     paths = write_report(evaluation, bundle.meta, out)
     if update_card and bundle.path is not None:
