@@ -5,8 +5,9 @@ tests/test_tagging_reference.py tags the same rows and must get the same cells, 
 to the inference path (lean tagging, issue 20) that changed any output would be caught. The
 rows are named by source file and row number, never copied: the test reads them from the
 shared data and skips when it is absent. Rows listed in ../shared/data/reserved.jsonl are
-left out. Run after retraining (pipeline/run.py does), from a checkout whose inference code
-is the one the reference should pin:
+left out. Run after retraining (pipeline/run.py does) or after a change meant to alter what
+tag finds (entity rules, the registry), from a checkout whose inference code is the one the
+reference should pin:
 
     python pipeline/tagging_reference.py [--data ../shared/data/external]
 """

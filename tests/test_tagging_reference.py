@@ -44,7 +44,11 @@ def test_tagging_reference_real_rows_tag_as_before(sample, jobs):
     tagged = generator.tag_rows(rows, SHIPPED_MODEL, jobs=jobs)
     differences = [(r["key"], cell, r[cell], tagged[r["key"]][cell])
                    for r in reference["rows"] for cell in generator.OUTPUT_CELLS if tagged[r["key"]][cell] != r[cell]]
-    assert not differences, f"{len(differences)} cells differ, e.g. {differences[:5]}"
+    assert not differences, (
+        f"{len(differences)} cells differ (row, cell, reference, now), e.g. {differences[:5]}; a change to the inference "
+        "code must not alter them. A change meant to alter what tag finds (entity rules or registry, a retrained model) "
+        "regenerates the reference: python pipeline/tagging_reference.py, and says so in its commit message"
+    )
     # the sample exercises every path: both languages' outcomes, names of both kinds, levels
     statuses = {r["status"] for r in reference["rows"]}
     assert {"ok", "uncertain", "unsupported_language"} <= statuses
