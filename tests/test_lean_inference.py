@@ -103,3 +103,22 @@ def test_lean_inference_word_count_is_the_regex_count(texts):
     everything = "".join(chr(c) for c in range(128))
     for text in texts + [everything, everything * 3, "a_b c-d e1 __ 9", "\x00a\x7fb\tc"]:
         assert word_count(text) == len(_WORD.findall(text)), text
+
+
+def test_lean_inference_lexicon_counts_equal_the_owner_walk(texts):
+    from csvnlp import levels
+
+    def as_defined(text: str) -> tuple[list[int], int]:
+        hits, domain = [0] * len(levels.LEVEL_KEYS), set()
+        for match in levels._ALL_TERMS.finditer(text.lower()):
+            for owner in levels._TERM_OWNERS[match.group(0)]:
+                if owner == "domain":
+                    domain.add(match.group(0))
+                else:
+                    hits[levels.LEVEL_KEYS.index(owner)] += 1
+        return hits, len(domain)
+
+    keywords = " ".join(term for terms in levels._LEXICONS.values() for term in terms)
+    for text in texts + [keywords, keywords.upper(), "-cluster- cluster-based clusters_x"]:
+        assert levels.lexicon_counts(text) == as_defined(text), text
+    assert sum(levels.lexicon_counts(keywords)[0]) > 10

@@ -141,7 +141,7 @@ def rank_languages_many(texts: Sequence[str]) -> list[list[tuple[str, float]]]:
         elif o:
             out.append([(code, float(p)) for code, p in _world_identifier().rank(s)])
         else:
-            out.append([(code, float(p)) for code, p in next(ranked)])
+            out.append(next(ranked))  # py3langid's rank: (code, float) pairs already
     return out
 
 
