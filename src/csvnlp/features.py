@@ -110,7 +110,7 @@ _ASCII_WORD_BYTES = bytes(ord("a") if (chr(i).isalnum() or chr(i) == "_") and i 
 
 
 def word_count(doc: str) -> int:
-    """``len(re.findall(r"\w+", doc))``."""
+    r"""``len(re.findall(r"\w+", doc))``."""
     if doc.isascii():
         return len(doc.encode("ascii").translate(_ASCII_WORD_BYTES).split())
     return len(_WORD.findall(doc))
