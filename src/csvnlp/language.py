@@ -126,6 +126,17 @@ def _batch_scorer() -> Any:
     return BatchScorer(_identifier())
 
 
+def load_detector_in_background() -> Any:
+    """Start loading the detector (``_batch_scorer``) in a thread and return the thread (join it
+    before the detector is used or the process forks). Most of the load is decompressing
+    py3langid's model, which runs without the GIL: on a second core, alongside loading spaCy."""
+    import threading
+
+    thread = threading.Thread(target=_batch_scorer, name="csvnlp-language-load", daemon=True)
+    thread.start()
+    return thread
+
+
 def rank_languages_many(texts: Sequence[str]) -> list[list[tuple[str, float]]]:
     """``rank_languages`` of each text, the European candidates' byte walk done for all at once
     (``language_scoring``: the same rankings, cheaper)."""

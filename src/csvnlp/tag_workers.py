@@ -21,18 +21,39 @@ from csvnlp.tag_parts import LINE_COLUMN, ROW_COLUMN, ChunkSpan, PartStore
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-@lru_cache(maxsize=4)
 def cached_bundle(model_dir: str, gazetteer: str | None = None) -> Any:
     """The model, loaded once per process (worker processes and Dask workers alike), with the
-    names of a user's gazetteer file (issue 17) added to its entity pipeline."""
+    names of a user's gazetteer file (issue 17) added to its entity pipeline. One cache key
+    however it is called (a pool worker forked after the parent loaded it must find it, not
+    load it again), and ready to tag (see ``_ready_to_tag``)."""
+    return _loaded_bundle(str(model_dir), gazetteer or None)
+
+
+@lru_cache(maxsize=4)
+def _loaded_bundle(model_dir: str, gazetteer: str | None) -> Any:
+    from csvnlp.language import load_detector_in_background
     from csvnlp.persistence import load_bundle
 
+    detector = load_detector_in_background()  # its model decompresses outside the GIL while spaCy loads
     bundle = load_bundle(Path(model_dir))
     if gazetteer:
         from csvnlp.entities import add_gazetteer, read_gazetteer
 
         add_gazetteer(bundle.entity_pipeline, read_gazetteer(Path(gazetteer)))
+    _ready_to_tag(bundle)
+    detector.join()  # before any fork: workers inherit the loaded detector
     return bundle
+
+
+def _ready_to_tag(bundle: Any) -> None:
+    """Build what the first tagged row would otherwise build (the entity prefilter and its
+    regex guards), so that forked workers inherit it instead of each building it."""
+    from csvnlp.entities import NAMES_COMPONENT
+    from csvnlp.features import mask_programme_names
+
+    if NAMES_COMPONENT in bundle.entity_pipeline.pipe_names:
+        bundle.entity_pipeline.get_pipe(NAMES_COMPONENT).may_find_names("")
+    mask_programme_names("")
 
 
 def tag_chunk(model_dir: str, chunk: Chunk, entities: bool, gazetteer: str | None = None) -> dict[str, list[Any]]:

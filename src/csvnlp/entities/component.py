@@ -90,6 +90,7 @@ class NameFinder:
         self._links: dict[tuple[str, str], str | None] = {}  # (label, text) -> link(): names recur across rows
         self._known: set[tuple[str, str]] = set()  # (label, phrase) from the registry or a gazetteer
         self._prefilter: re.Pattern[str] | None = None
+        self._prefilter_stale = False  # built on first use: loading adds patterns twice (registry, then the rest)
         # How rule spans and the trained recognizer's spans (doc.ents set by the "ner" before
         # this component) combine, per label; chosen on held-out training records at train time.
         self.policy: dict[str, str] = {label: "rules" for label in ENTITY_LABELS}
@@ -146,12 +147,15 @@ class NameFinder:
         # separated in the text by white space or by nothing. So a text it matches contains the
         # phrase with its white space removed once the text's white space is removed too: a
         # superset test that needs no tokenizing (``may_find_names``).
-        self._prefilter = _trie_regex({_SPACE.sub("", p["pattern"]) for p in self.patterns})
+        self._prefilter_stale = True
 
     # ------------------------------------------------------------------ finding
     def may_find_names(self, text: str) -> bool:
         """False only when this component would certainly find nothing in ``text``."""
         # (str.split and the regex's \s agree on every code point; split is the cheaper)
+        if self._prefilter_stale:
+            self._prefilter = _trie_regex({_SPACE.sub("", p["pattern"]) for p in self.patterns})
+            self._prefilter_stale = False
         if self._prefilter is not None and self._prefilter.search("".join(text.split())):
             return True
         if self._triggers is not None and self._triggers.search(text):
