@@ -122,3 +122,21 @@ def test_lean_inference_lexicon_counts_equal_the_owner_walk(texts):
     for text in texts + [keywords, keywords.upper(), "-cluster- cluster-based clusters_x"]:
         assert levels.lexicon_counts(text) == as_defined(text), text
     assert sum(levels.lexicon_counts(keywords)[0]) > 10
+
+
+@pytest.mark.parametrize("supported", [("en",), ("en", "de", "fr"), ("pl", "cs", "sk", "sl", "hr")])
+def test_lean_inference_supported_checks_equal_the_ranking_rule(texts, supported):
+    """supported_checks reads the best language and the supported share off the scores without
+    sorting them: the same answers as _supported on rank_languages_many's rankings."""
+    from conftest import SHARED_DATA
+
+    sample = list(texts)
+    names = SHARED_DATA / "kohesio_beneficiaries_zachz3394" / "kohesio-data-export.tsv"
+    if names.exists():  # short names in eleven languages: the detector's hardest texts
+        import pandas as pd
+
+        sample += [t for t in pd.read_csv(names, sep="\t", dtype=str, keep_default_na=False)["Beneficiary Name"] if t.strip()][:1500]
+    expected = [language._supported(r, supported) for r in language.rank_languages_many(sample)]
+    fast = ["en" in supported and language.plainly_english(t) for t in sample]
+    expected = [(language.LanguageGuess("en", 1.0), True) if quick else e for quick, e in zip(fast, expected)]
+    assert language.supported_checks(sample, supported) == expected

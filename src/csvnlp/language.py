@@ -180,12 +180,49 @@ def _supported(ranked: list[tuple[str, float]], supported: Sequence[str]) -> tup
     return best, share >= MAX_SUPPORTED_SHARE or best.probability < MIN_GUESS_PROBABILITY
 
 
+def _supported_from_scores(labels: Sequence[str], scores: list[float], supported: Sequence[str]) -> tuple[LanguageGuess, bool]:
+    """``_supported`` of the ranking these scores make, without sorting them all: the best is the
+    first label with the highest score (a stable sort puts it first), and the supported labels'
+    scores are added in the order the ranking lists them."""
+    top = max(scores)
+    best = LanguageGuess(labels[scores.index(top)], top)
+    if best.code == UNDETERMINED or best.code in supported:
+        return best, True
+    mine = sorted(((-scores[j], j) for j, label in enumerate(labels) if label in supported))
+    share = sum(-negative for negative, _ in mine)
+    return best, share >= MAX_SUPPORTED_SHARE or best.probability < MIN_GUESS_PROBABILITY
+
+
+def _checks_by_detector(texts: Sequence[str], supported: Sequence[str]) -> list[tuple[LanguageGuess, bool]]:
+    """``_supported(rank_languages(text), supported)`` of each text, the European candidates'
+    scores taken for all at once and not sorted."""
+    samples = [_sample(text) for text in texts]
+    other = [s is not None and _mostly_other_script(s) for s in samples]
+    european = [s for s, o in zip(samples, other) if s is not None and not o]
+    scorer = _batch_scorer() if european else None
+    labels: list[str] = []
+    scored: list[list[float]] = []
+    for i in range(0, len(european), BATCH_TEXTS):
+        labels, rows = scorer.scores_many(european[i:i + BATCH_TEXTS])
+        scored += rows
+    rows_iter = iter(scored)
+    out = []
+    for s, o in zip(samples, other):
+        if s is None:
+            out.append(_supported([(UNDETERMINED, 1.0)], supported))
+        elif o:
+            out.append(_supported([(code, float(p)) for code, p in _world_identifier().rank(s)], supported))
+        else:
+            out.append(_supported_from_scores(labels, next(rows_iter), supported))
+    return out
+
+
 def supported_checks(texts: Sequence[str], supported: Sequence[str]) -> list[tuple[LanguageGuess, bool]]:
     """Each text's language and whether the model may classify it: running English prose by the
     fast path, the others by the detector, all of them in one batch."""
     fast = ["en" in supported and plainly_english(text) for text in texts]
-    ranked = iter(rank_languages_many([text for text, quick in zip(texts, fast) if not quick]))
-    return [(LanguageGuess("en", 1.0), True) if quick else _supported(next(ranked), supported) for quick in fast]
+    checked = iter(_checks_by_detector([text for text, quick in zip(texts, fast) if not quick], supported))
+    return [(LanguageGuess("en", 1.0), True) if quick else next(checked) for quick in fast]
 
 
 def supported_check(text: str, supported: Sequence[str]) -> tuple[LanguageGuess, bool]:
