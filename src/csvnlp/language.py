@@ -132,7 +132,13 @@ def load_detector_in_background() -> Any:
     py3langid's model, which runs without the GIL: on a second core, alongside loading spaCy."""
     import threading
 
-    thread = threading.Thread(target=_batch_scorer, name="csvnlp-language-load", daemon=True)
+    def load() -> None:
+        try:
+            _batch_scorer()
+        except BaseException:  # noqa: BLE001 - e.g. no room for py3langid's temporary file: the
+            pass  # first text that needs the detector loads it again and meets the error where it is handled
+
+    thread = threading.Thread(target=load, name="csvnlp-language-load", daemon=True)
     thread.start()
     return thread
 
