@@ -105,3 +105,19 @@ def test_evaluate_names_the_entity_split_it_scores_and_marks_a_spent_one(tmp_pat
 
     assert "current test split" in rendered(current) and "SPENT" not in rendered(current)
     assert "SPENT" in rendered(old) and "not a test" in rendered(old)
+
+
+def test_second_fresh_split_gold_matches_its_pool_and_carries_reviewed_ids():
+    pool = {r["id"]: r for r in read_jsonl(POOL2)}
+    records = read_jsonl(ROOT / "corpus" / "real" / "entity_fresh2_records.jsonl")
+    seen = {row["id"] for row in json.loads((ROOT / "corpus/real/annotations/entities-fresh2/seen_in_development.json").read_text(encoding="utf-8"))["records"]}
+    gold_ids = {r["name"]: r["id"] for r in read_jsonl(ROOT / "corpus/real/annotations/entities-fresh2/gold_ids.jsonl")}
+    assert {r["id"] for r in records} == set(pool)
+    assert sum(r["split"] == "test" for r in records) >= 400
+    for record in records:
+        assert record["text"] == pool[record["id"]]["text"]
+        assert record["split"] == ("seen-in-development" if record["id"] in seen else "test")
+        for entity in record["entities"]:
+            assert record["text"][entity["start"]:entity["end"]] == entity["text"] and entity["label"] in ("CLUSTER", "PROGRAMME")
+            if entity["label"] == "PROGRAMME":
+                assert entity["text"] in gold_ids and entity["id"] == gold_ids[entity["text"]]

@@ -383,3 +383,32 @@ def test_irish_enterprise_board_grants_come_from_the_type_of_grant_column():
         assert source.startswith("esif_operations_os_data/Final LoB S&E ROP 2007-2013.csv column \"Type of Grant\"")
         count = sum(kinds[v] for v in values)
         assert count > 300 and f"{count:,} rows" in source, (entry_id, count)
+
+
+def test_he_before_a_work_programme_is_horizon_europe_even_where_older_annotations_stoplisted_it(registry_pipeline):
+    # ft_portal_calls_oscarsalgado/open.jsonl.gz (New European Bauhaus topics' footnotes)
+    finder = registry_pipeline.get_pipe(NAMES_COMPONENT)
+    old = (finder.disabled_rules, finder.stoplist, finder.tails)
+    try:
+        finder.set_reliability([], [["PROGRAMME", "HE"]])
+        texts = ["See definition in the Glossary section of the NEB part of the HE WP26-27.[2] See",
+                 "HE institutions and FE colleges in the LEP area"]
+        found = [[(e["text"], e["id"]) for e in entities] for entities in extract_entities(registry_pipeline, texts)]
+        assert ("HE", "horizon-europe") in found[0] and found[1] == []
+    finally:
+        finder.set_reliability(*old)
+
+
+def test_a_scheme_name_goes_on_after_for_and_a_bare_grant_scheme_is_no_name(registry_pipeline):
+    # esif_operations_os_data/data.csv (Maltese ERDF aid schemes)
+    texts = ["Grant Scheme for Sustainable Tourism Projects by Enterprises\nThe Scheme directs public financing",
+             "33% of children aged between 0-3 years in Malta. The concept of this Aid Scheme, will help"]
+    found = [[e["text"] for e in entities if e["label"] == "PROGRAMME"] for entities in extract_entities(registry_pipeline, texts)]
+    assert found == [["Grant Scheme for Sustainable Tourism Projects by Enterprises"], []]
+
+
+def test_a_body_named_after_a_programme_is_no_programme(registry_pipeline):
+    # ft_portal_calls_oscarsalgado/open.jsonl.gz (a Global Health EDCTP3 topic)
+    text = "If requested by the applicant consortia, the EDCTP Association may offer technical support; funded by EDCTP3."
+    found = [(e["text"], e["id"]) for e in next(extract_entities(registry_pipeline, [text])) if e["label"] == "PROGRAMME"]
+    assert found == [("EDCTP3", "ju-edctp3")]

@@ -23,7 +23,15 @@ from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, filter_spans
 
 from csvnlp.entities.registry import Registry, normalise
-from csvnlp.entities.rules import CLUSTER_WORD_PATTERNS, DEFINED_ABBREVIATION, ENTITY_LABELS, RULE_KINDS, SHAPE_PATTERNS, shape_matches
+from csvnlp.entities.rules import (
+    CLUSTER_WORD_PATTERNS,
+    DEFINED_ABBREVIATION,
+    ENTITY_LABELS,
+    GUIDELINE_KINDS,
+    RULE_KINDS,
+    SHAPE_PATTERNS,
+    shape_matches_by_kind,
+)
 from csvnlp.regex_guard import Guard
 
 NAMES_COMPONENT = "csvnlp_names"
@@ -32,6 +40,9 @@ MERGE_POLICIES = ("rules", "model", "rules_first", "model_first")
 # learned stoplist nor a switched-off rule kind removes them.
 PATTERN_KINDS = ("learned", "registry", "gazetteer")
 KNOWN_KINDS = frozenset({"registry", "gazetteer"})
+# A span found by a rule kind the guideline decides (``rules.GUIDELINE_KINDS``) carries this in
+# ``kb_id`` until linking: the learned stoplist, learned from older annotations, keeps it too.
+DECIDED = "guideline"
 
 
 def _trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
@@ -57,6 +68,7 @@ def _trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
 
 
 _SPACE = re.compile(r"\s+")
+_BODY_AFTER = re.compile(r"[ \t]+(?:Association|Secretariat)\b")
 # Where extract_entities leaves each text on its Doc, so the component need not rebuild it
 TEXT_KEY = "csvnlp_text"
 MAX_LINKS_KEPT = 100_000  # linked names remembered per component (a few MB at most)
@@ -171,8 +183,11 @@ class NameFinder:
         for match_id, start, end in self.matcher(doc):
             label, kind = self.vocab.strings[match_id].split("|")
             spans.append(Span(doc, start, end, label=label, kb_id=kind))
-        for start, end, label in shape_matches(text, self.disabled_rules if disabled is None else disabled):
-            span = doc.char_span(start, end, label=label, alignment_mode="contract")
+        off = set(self.disabled_rules if disabled is None else disabled)
+        for start, end, label, kind in shape_matches_by_kind(text):
+            if kind in off:
+                continue
+            span = doc.char_span(start, end, label=label, alignment_mode="contract", kb_id=DECIDED if kind in GUIDELINE_KINDS else "")
             # a shape cut by a token boundary to a dash-edged piece ("-EuropePMC-SUP-2013") is no name
             # nor is one cut before its last word ("European Partnership on" of "... on photonics.null")
             if span is not None and len(span) and not span.text.startswith("-") and not span.text.endswith(("-", " on", " for")):
@@ -222,9 +237,15 @@ class NameFinder:
         # every token, so a rules-only pipeline never does (the tagging hot path).
         uses_model = any(how != "rules" for how in self.policy.values())
         model = list(doc.ents) if uses_model and doc.has_annotation("ENT_IOB") else []
-        spans = merge_spans(self.rule_spans(doc), model, self.policy)
+        rules = self.rule_spans(doc)
+        spans = merge_spans(rules, model, self.policy)
+        # "the EDCTP Association", "AI, Data and Robotics Association": a body named after the
+        # programme, which guideline 6.2 says is an organisation, not a PROGRAMME
+        text = doc.user_data.get(TEXT_KEY) or doc.text
+        spans = [s for s in spans if s.label_ != "PROGRAMME" or not _BODY_AFTER.match(text, s.end_char)]
         if self.stoplist:
-            spans = [s for s in spans if (s.label_, s.text) not in self.stoplist or self.is_known(s)]
+            decided = {(s.start, s.end) for s in rules if s.kb_id_ == DECIDED}
+            spans = [s for s in spans if (s.label_, s.text) not in self.stoplist or self.is_known(s) or (s.start, s.end) in decided]
         linked = [Span(doc, s.start, s.end, label=s.label_, kb_id=self.link(s) or "") for s in spans]
         if linked or model:
             doc.ents = linked

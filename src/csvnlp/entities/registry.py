@@ -42,6 +42,10 @@ GENERIC_WORDS = frozenset({
     "under", "of", "for", "by", "from", "2014-2020", "2021-2027", "2007-2013", "-", "–", "action", "actions",
 })
 _YEARS = re.compile(r"\(?(?:19|20)\d\d(?:[-–/](?:19|20)?\d\d)?\)?")
+# Abbreviations no registry alias may hold (elsewhere they mean something else: "HE" is higher
+# education in the English ERDF/ESF list) but which a rule finds where the context fixes them
+# ("HE WP26-27": rules.HORIZON_EUROPE_WP).
+CONTEXT_ABBREVIATIONS = {"he": "horizon-europe"}
 _WRITTEN_OUT_PARTNERSHIP = re.compile(r"european partnership (?:on|for) (?:the )?(.+)")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 
@@ -96,6 +100,8 @@ class Registry:
         key = normalise(text)
         if key in self.aliases:
             return self.aliases[key]
+        if key in CONTEXT_ABBREVIATIONS:  # found only where the context says what it abbreviates
+            return CONTEXT_ABBREVIATIONS[key]
         written_out = _WRITTEN_OUT_PARTNERSHIP.fullmatch(key)
         if written_out:  # "European Partnership on Batteries" is the "Batteries Partnership"
             for form in (f"{written_out.group(1)} partnership", written_out.group(1)):
