@@ -55,6 +55,14 @@ STAGES = {
         "code": ["csvnlp.persistence"],
         "outputs": ["tests/data/reference_outputs.json"],
     },
+    # what `tag` writes for a fixed sample of real rows (needs ../shared/data); not re-run when
+    # the inference code changes: tests/test_tagging_reference.py pins that code's outputs
+    "tagging-reference": {
+        "script": "pipeline/tagging_reference.py",
+        "inputs": ["models/csvnlp-base/meta.json", "pipeline/tagging_reference.py"],
+        "code": [],
+        "outputs": ["tests/data/tagging_reference.json"],
+    },
     "evaluate": {
         "command": ["evaluate", "--model", "models/csvnlp-base", "--out", "reports/evaluation", "--force"],
         "inputs": [

@@ -104,7 +104,12 @@ def test_tagging_issue19_item9_a_second_run_to_the_same_output_is_refused_while_
         deadline = time.time() + 120
         while time.time() < deadline and not list(parts.glob("part-*.parquet")):
             time.sleep(0.05)
-        second = subprocess.run(command + ["--force"], capture_output=True, text=True, timeout=120)
+        # paused while the second run starts: tagging 2,000 rows can end before a second process is up
+        first.send_signal(signal.SIGSTOP)
+        try:
+            second = subprocess.run(command + ["--force"], capture_output=True, text=True, timeout=120)
+        finally:
+            first.send_signal(signal.SIGCONT)
         assert second.returncode == 6, second.stderr
         assert "another csvnlp run" in second.stderr
         assert first.wait(timeout=300) == 0, first.stderr.read()

@@ -82,7 +82,13 @@ def _identifier() -> Any:
 
 def plainly_english(text: str) -> bool:
     """True for running English prose (the fast path); False means 'ask the detector'."""
-    words = _WORD.findall(_INVISIBLE.sub("", text[: 2 * SAMPLE_CHARS])[:SAMPLE_CHARS])
+    head = text[: 2 * SAMPLE_CHARS]
+    if head.isascii():  # no invisible character and no word that is not ASCII: one lower-casing for all words
+        words = _WORD.findall(head[:SAMPLE_CHARS].lower())
+        if len(words) < 8:
+            return False
+        return sum(w in _ENGLISH_FUNCTION_WORDS for w in words) >= 0.2 * len(words)
+    words = _WORD.findall(_INVISIBLE.sub("", head)[:SAMPLE_CHARS])
     if len(words) < 8 or not all(w.isascii() for w in words):
         return False
     return sum(w.lower() in _ENGLISH_FUNCTION_WORDS for w in words) >= 0.2 * len(words)
@@ -94,16 +100,22 @@ def _sample(text: str) -> str | None:
     half = SAMPLE_CHARS // 2
     middle = len(text) // 2
     sample = text if len(text) <= SAMPLE_CHARS else text[:half] + "\n" + text[middle : middle + half]
-    if _INVISIBLE.search(sample):
+    if not sample.isascii() and _INVISIBLE.search(sample):
         sample = _INVISIBLE.sub("", sample)
-    letters = len(_LETTER.findall(sample))
-    if letters < 3:
+    if not _THREE_LETTERS.search(sample):
         return None
     return sample
 
 
+# At least three letters (``_LETTER``), found without listing them all: [\W\d_] is every other character.
+_THREE_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){2}")
+
+
 def _mostly_other_script(sample: str) -> bool:
-    """A text mostly in scripts other than Europe's is ranked among all of py3langid's languages."""
+    """A text mostly in scripts other than Europe's is ranked among all of py3langid's languages.
+    (The letters of an ASCII text are A-Z and a-z, all European.)"""
+    if sample.isascii():
+        return False
     return len(_EUROPEAN_LETTER.findall(sample)) < len(_LETTER.findall(sample)) / 2
 
 
@@ -114,21 +126,39 @@ def _batch_scorer() -> Any:
     return BatchScorer(_identifier())
 
 
+def load_detector_in_background() -> Any:
+    """Start loading the detector (``_batch_scorer``) in a thread and return the thread (join it
+    before the detector is used or the process forks). Most of the load is decompressing
+    py3langid's model, which runs without the GIL: on a second core, alongside loading spaCy."""
+    import threading
+
+    def load() -> None:
+        try:
+            _batch_scorer()
+        except BaseException:  # noqa: BLE001 - e.g. no room for py3langid's temporary file: the
+            pass  # first text that needs the detector loads it again and meets the error where it is handled
+
+    thread = threading.Thread(target=load, name="csvnlp-language-load", daemon=True)
+    thread.start()
+    return thread
+
+
 def rank_languages_many(texts: Sequence[str]) -> list[list[tuple[str, float]]]:
     """``rank_languages`` of each text, the European candidates' byte walk done for all at once
     (``language_scoring``: the same rankings, cheaper)."""
     samples = [_sample(text) for text in texts]
-    european = [s for s in samples if s is not None and not _mostly_other_script(s)]
+    other = [s is not None and _mostly_other_script(s) for s in samples]
+    european = [s for s, o in zip(samples, other) if s is not None and not o]
     scorer = _batch_scorer() if european else None
     ranked = (r for i in range(0, len(european), BATCH_TEXTS) for r in scorer.rank_many(european[i:i + BATCH_TEXTS]))
     out = []
-    for s in samples:
+    for s, o in zip(samples, other):
         if s is None:
             out.append([(UNDETERMINED, 1.0)])
-        elif _mostly_other_script(s):
+        elif o:
             out.append([(code, float(p)) for code, p in _world_identifier().rank(s)])
         else:
-            out.append([(code, float(p)) for code, p in next(ranked)])
+            out.append(next(ranked))  # py3langid's rank: (code, float) pairs already
     return out
 
 
@@ -156,12 +186,49 @@ def _supported(ranked: list[tuple[str, float]], supported: Sequence[str]) -> tup
     return best, share >= MAX_SUPPORTED_SHARE or best.probability < MIN_GUESS_PROBABILITY
 
 
+def _supported_from_scores(labels: Sequence[str], scores: list[float], supported: Sequence[str]) -> tuple[LanguageGuess, bool]:
+    """``_supported`` of the ranking these scores make, without sorting them all: the best is the
+    first label with the highest score (a stable sort puts it first), and the supported labels'
+    scores are added in the order the ranking lists them."""
+    top = max(scores)
+    best = LanguageGuess(labels[scores.index(top)], top)
+    if best.code == UNDETERMINED or best.code in supported:
+        return best, True
+    mine = sorted(((-scores[j], j) for j, label in enumerate(labels) if label in supported))
+    share = sum(-negative for negative, _ in mine)
+    return best, share >= MAX_SUPPORTED_SHARE or best.probability < MIN_GUESS_PROBABILITY
+
+
+def _checks_by_detector(texts: Sequence[str], supported: Sequence[str]) -> list[tuple[LanguageGuess, bool]]:
+    """``_supported(rank_languages(text), supported)`` of each text, the European candidates'
+    scores taken for all at once and not sorted."""
+    samples = [_sample(text) for text in texts]
+    other = [s is not None and _mostly_other_script(s) for s in samples]
+    european = [s for s, o in zip(samples, other) if s is not None and not o]
+    scorer = _batch_scorer() if european else None
+    labels: list[str] = []
+    scored: list[list[float]] = []
+    for i in range(0, len(european), BATCH_TEXTS):
+        labels, rows = scorer.scores_many(european[i:i + BATCH_TEXTS])
+        scored += rows
+    rows_iter = iter(scored)
+    out = []
+    for s, o in zip(samples, other):
+        if s is None:
+            out.append(_supported([(UNDETERMINED, 1.0)], supported))
+        elif o:
+            out.append(_supported([(code, float(p)) for code, p in _world_identifier().rank(s)], supported))
+        else:
+            out.append(_supported_from_scores(labels, next(rows_iter), supported))
+    return out
+
+
 def supported_checks(texts: Sequence[str], supported: Sequence[str]) -> list[tuple[LanguageGuess, bool]]:
     """Each text's language and whether the model may classify it: running English prose by the
     fast path, the others by the detector, all of them in one batch."""
     fast = ["en" in supported and plainly_english(text) for text in texts]
-    ranked = iter(rank_languages_many([text for text, quick in zip(texts, fast) if not quick]))
-    return [(LanguageGuess("en", 1.0), True) if quick else _supported(next(ranked), supported) for quick in fast]
+    checked = iter(_checks_by_detector([text for text, quick in zip(texts, fast) if not quick], supported))
+    return [(LanguageGuess("en", 1.0), True) if quick else next(checked) for quick in fast]
 
 
 def supported_check(text: str, supported: Sequence[str]) -> tuple[LanguageGuess, bool]:

@@ -87,6 +87,18 @@ class BatchScorer:
         finally:
             identifier.walked = {}
 
+    def scores_many(self, texts: Sequence[str]) -> tuple[list[str], list[list[float]]]:
+        """(labels, each text's score per label): the numbers ``rank`` sorts (its first column
+        of each label), unsorted, for a caller that needs only the best and a few others."""
+        identifier = self.identifier
+        encoded = [identifier._encode(text) for text in texts]
+        identifier.walked = dict(zip(encoded, self.visits(encoded)))
+        columns = [identifier.nb_classes.index(label) for label in identifier.labels]  # each label's first column
+        try:
+            return identifier.labels, [[row[j] for j in columns] for row in (identifier._decide(text).tolist() for text in texts)]
+        finally:
+            identifier.walked = {}
+
 
 def _with_lookup(identifier: Any) -> Any:
     """A copy of ``identifier`` whose ``_raw_score`` takes the feature counts of an encoded text

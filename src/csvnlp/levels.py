@@ -165,16 +165,18 @@ _ALL_TERMS = re.compile(
 )
 
 
+# per term, the index of each level whose lexicon has it (twice if listed twice), and the domain terms
+_TERM_LEVELS = {term: tuple(LEVEL_KEYS.index(o) for o in owners if o != "domain") for term, owners in _TERM_OWNERS.items()}
+_DOMAIN_TERMS = frozenset(term for term, owners in _TERM_OWNERS.items() if "domain" in owners)
+
+
 def lexicon_counts(text: str) -> tuple[list[int], int]:
     """(hits per level in ``LEVEL_KEYS`` order, number of distinct domain terms)."""
     hits = [0] * len(LEVEL_KEYS)
     domain: set[str] = set()
-    index = {key: i for i, key in enumerate(LEVEL_KEYS)}
-    for match in _ALL_TERMS.finditer(text.lower()):
-        term = match.group(0)
-        for owner in _TERM_OWNERS[term]:
-            if owner == "domain":
-                domain.add(term)
-            else:
-                hits[index[owner]] += 1
+    for term in _ALL_TERMS.findall(text.lower()):  # the whole match: the pattern has no group
+        for j in _TERM_LEVELS[term]:
+            hits[j] += 1
+        if term in _DOMAIN_TERMS:
+            domain.add(term)
     return hits, len(domain)

@@ -21,18 +21,39 @@ from csvnlp.tag_parts import LINE_COLUMN, ROW_COLUMN, ChunkSpan, PartStore
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-@lru_cache(maxsize=4)
 def cached_bundle(model_dir: str, gazetteer: str | None = None) -> Any:
     """The model, loaded once per process (worker processes and Dask workers alike), with the
-    names of a user's gazetteer file (issue 17) added to its entity pipeline."""
+    names of a user's gazetteer file (issue 17) added to its entity pipeline. One cache key
+    however it is called (a pool worker forked after the parent loaded it must find it, not
+    load it again), and ready to tag (see ``_ready_to_tag``)."""
+    return _loaded_bundle(str(model_dir), gazetteer or None)
+
+
+@lru_cache(maxsize=4)
+def _loaded_bundle(model_dir: str, gazetteer: str | None) -> Any:
+    from csvnlp.language import load_detector_in_background
     from csvnlp.persistence import load_bundle
 
+    detector = load_detector_in_background()  # its model decompresses outside the GIL while spaCy loads
     bundle = load_bundle(Path(model_dir))
     if gazetteer:
         from csvnlp.entities import add_gazetteer, read_gazetteer
 
         add_gazetteer(bundle.entity_pipeline, read_gazetteer(Path(gazetteer)))
+    _ready_to_tag(bundle)
+    detector.join()  # before any fork: workers inherit the loaded detector
     return bundle
+
+
+def _ready_to_tag(bundle: Any) -> None:
+    """Build what the first tagged row would otherwise build (the entity prefilter and its
+    regex guards), so that forked workers inherit it instead of each building it."""
+    from csvnlp.entities import NAMES_COMPONENT
+    from csvnlp.features import mask_programme_names
+
+    if NAMES_COMPONENT in bundle.entity_pipeline.pipe_names:
+        bundle.entity_pipeline.get_pipe(NAMES_COMPONENT).may_find_names("")
+    mask_programme_names("")
 
 
 def tag_chunk(model_dir: str, chunk: Chunk, entities: bool, gazetteer: str | None = None) -> dict[str, list[Any]]:
@@ -41,42 +62,35 @@ def tag_chunk(model_dir: str, chunk: Chunk, entities: bool, gazetteer: str | Non
     n = len(chunk.texts)
     # issue 13: rows from a folder carry a file path; the document is read here, in the worker
     from csvnlp.folders import resolve_documents
-    from csvnlp.language import classify_in_supported_languages
+    from csvnlp.predict import tag_columns
 
     texts, problems, documents = resolve_documents(chunk.texts, chunk.problems)
     reasons = [problems[i] or (None if documents[i] else text_problem(texts[i])) for i in range(n)]
     reasons = [without_surrogates(r) if r else r for r in reasons]  # a reason may quote a file name that is not UTF-8
     good = [i for i in range(n) if reasons[i] is None]
-    # issue 13: texts in a language the model cannot read get status=unsupported_language, no level
-    results = classify_in_supported_languages(bundle, [texts[i] for i in good], entities=entities, evidence=False) if good else []
     out: dict[str, list[Any]] = {name: [None] * n for name in OUTPUT_COLUMNS}
     out["id"] = list(chunk.ids)
-    for i in range(n):
-        if reasons[i] is not None:
-            out["status"][i], out["predicted"][i], out["error"][i] = "error", "", reasons[i]
-            out["clusters"][i] = out["programmes"][i] = out["programme_ids"][i] = out["language"][i] = ""
-    for i, result in zip(good, results, strict=True):
-        out["status"][i] = result["status"]
-        out["predicted"][i] = ";".join(result["predicted"])
-        for item in result["levels"]:
-            out[f"p_{item['level']}"][i] = item["probability"]
-        out["clusters"][i] = _distinct(result["entities"], "CLUSTER")
-        out["programmes"][i] = _distinct(result["entities"], "PROGRAMME")
-        # issue 17: the canonical ids of the programmes named, so projects can be counted per
-        # programme whatever the spelling ("H2020", "Horizon 2020", "SC5-10-2016" -> h2020)
-        out["programme_ids"][i] = ";".join(dict.fromkeys(e["id"] for e in result["entities"] if e["label"] == "PROGRAMME" and e.get("id")))
-        out["language"][i] = result["language"]
-        out["error"][i] = ""
+    if len(good) == n:  # the usual chunk: every row readable, the columns as they come
+        out.update(tag_columns(bundle, texts, entities))
+        out["error"] = [""] * n
+    else:
+        # issue 13: texts in a language the model cannot read get status=unsupported_language, no level
+        tagged = tag_columns(bundle, [texts[i] for i in good], entities) if good else {}
+        for name, values in tagged.items():
+            column = out[name]
+            for i, value in zip(good, values):
+                column[i] = value
+        for i in range(n):
+            if reasons[i] is not None:
+                out["status"][i], out["predicted"][i], out["error"][i] = "error", "", reasons[i]
+                out["clusters"][i] = out["programmes"][i] = out["programme_ids"][i] = out["language"][i] = ""
+            else:
+                out["error"][i] = ""
     for name, values in chunk.kept.items():
         out[name] = list(values)
     out[ROW_COLUMN] = list(range(chunk.first_row, chunk.first_row + n))
     out[LINE_COLUMN] = list(chunk.lines) if chunk.lines else list(out[ROW_COLUMN])
     return out
-
-
-def _distinct(entities: list[dict[str, Any]], label: str) -> str:
-    return ";".join(dict.fromkeys(e["text"] for e in entities if e["label"] == label))
-
 
 
 def _run_pool(chunks: Iterator[tuple[Chunk, ChunkSpan, bool]], store: PartStore, options: Any, model_dir: Path,

@@ -118,7 +118,7 @@ def _tag_locked(input_path: Path, output: Path, options: TagOptions, model_dir: 
     else:
         reader = TableReader(input_path, options)  # checks columns before any work
     model_dir = Path(model_dir).resolve()
-    cached_bundle(str(model_dir))  # a bad model fails here, before any work; workers forked later inherit it
+    cached_bundle(str(model_dir), options.gazetteer)  # a bad model fails here, before any work; workers forked later inherit it
     manifest = _manifest(input_path, options, model_dir, getattr(reader, "sep", None))
     if hasattr(reader, "fingerprint"):  # a folder's files, not the folder's own stat
         manifest.update(reader.fingerprint(), input_mtime_ns=None, input_size=None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -23,14 +24,15 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 
 from csvnlp.entities.registry import Registry, normalise
 from csvnlp.entities.rules import (
+    CLUSTER_WORD_PATTERNS,
     DEFINED_ABBREVIATION,
     ENTITY_LABELS,
     GUIDELINE_KINDS,
     RULE_KINDS,
     SHAPE_PATTERNS,
-    _has_cluster_word,
     shape_matches_by_kind,
 )
+from csvnlp.regex_guard import Guard
 
 NAMES_COMPONENT = "csvnlp_names"
 MERGE_POLICIES = ("rules", "model", "rules_first", "model_first")
@@ -67,6 +69,15 @@ def _trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
 
 _SPACE = re.compile(r"\s+")
 _BODY_AFTER = re.compile(r"[ \t]+(?:Association|Secretariat)\b")
+# Where extract_entities leaves each text on its Doc, so the component need not rebuild it
+TEXT_KEY = "csvnlp_text"
+MAX_LINKS_KEPT = 100_000  # linked names remembered per component (a few MB at most)
+
+
+@lru_cache(maxsize=1)
+def _name_patterns() -> Guard:
+    """The rule shapes and cluster words (``may_find_names``), guarded (built on first use)."""
+    return Guard((*SHAPE_PATTERNS, *CLUSTER_WORD_PATTERNS))
 
 
 class NameFinder:
@@ -88,8 +99,10 @@ class NameFinder:
         self.matcher = PhraseMatcher(self.vocab, attr="ORTH")
         self.registry = Registry()
         self.ids: dict[tuple[str, str], str] = {}  # (label, phrase) -> id a gazetteer gives
+        self._links: dict[tuple[str, str], str | None] = {}  # (label, text) -> link(): names recur across rows
         self._known: set[tuple[str, str]] = set()  # (label, phrase) from the registry or a gazetteer
         self._prefilter: re.Pattern[str] | None = None
+        self._prefilter_stale = False  # built on first use: loading adds patterns twice (registry, then the rest)
         # How rule spans and the trained recognizer's spans (doc.ents set by the "ner" before
         # this component) combine, per label; chosen on held-out training records at train time.
         self.policy: dict[str, str] = {label: "rules" for label in ENTITY_LABELS}
@@ -103,6 +116,7 @@ class NameFinder:
     def set_registry(self, registry: Registry) -> None:
         """Use ``registry`` for linking and add its names as phrases (kind ``registry``)."""
         self.registry = registry
+        self._links = {}
         self.add_patterns({**p, "kind": "registry"} for p in registry.phrases())
 
     def set_reliability(self, disabled_rules: Iterable[str], stoplist: Iterable[Sequence[str]], tails: Iterable[str] = ()) -> None:
@@ -136,6 +150,7 @@ class NameFinder:
             self.patterns.append(pattern)
             self.matcher.add(f"{pattern['label']}|{kind}", [self._tokenizer(pattern["pattern"])])
             key = (pattern["label"], pattern["pattern"])
+            self._links = {}
             if kind in KNOWN_KINDS:
                 self._known.add(key)
                 if pattern.get("id") and kind == "gazetteer":
@@ -144,20 +159,26 @@ class NameFinder:
         # separated in the text by white space or by nothing. So a text it matches contains the
         # phrase with its white space removed once the text's white space is removed too: a
         # superset test that needs no tokenizing (``may_find_names``).
-        self._prefilter = _trie_regex({_SPACE.sub("", p["pattern"]) for p in self.patterns})
+        self._prefilter_stale = True
 
     # ------------------------------------------------------------------ finding
     def may_find_names(self, text: str) -> bool:
         """False only when this component would certainly find nothing in ``text``."""
-        if self._prefilter is not None and self._prefilter.search(_SPACE.sub("", text)):
+        # (str.split and the regex's \s agree on every code point; split is the cheaper)
+        if self._prefilter_stale:
+            self._prefilter = _trie_regex({_SPACE.sub("", p["pattern"]) for p in self.patterns})
+            self._prefilter_stale = False
+        if self._prefilter is not None and self._prefilter.search("".join(text.split())):
             return True
         if self._triggers is not None and self._triggers.search(text):
             return True
-        return any(pattern.search(text) for pattern in SHAPE_PATTERNS) or _has_cluster_word(text)
+        # any(p.search(text) for p in SHAPE_PATTERNS) or _has_cluster_word(text), answered at
+        # once for the texts that hold none of the strings these patterns require
+        return _name_patterns().search(text)
 
     def rule_spans(self, doc: Doc, disabled: Sequence[str] | None = None) -> list[Span]:
         """Phrase matches (label from the match key) and rule shapes, with programme tails."""
-        text = doc.text
+        text = doc.user_data.get(TEXT_KEY) or doc.text  # doc.text walks every token to rebuild the text
         spans = []
         for match_id, start, end in self.matcher(doc):
             label, kind = self.vocab.strings[match_id].split("|")
@@ -198,10 +219,18 @@ class NameFinder:
 
     def link(self, span: Span) -> str | None:
         """The canonical id of a found name, or None when csvnlp does not know it."""
-        given = self.ids.get((span.label_, span.text))
+        key = (span.label_, span.text)
+        if key not in self._links:
+            if len(self._links) >= MAX_LINKS_KEPT:
+                self._links.clear()
+            self._links[key] = self._link(*key)
+        return self._links[key]
+
+    def _link(self, label: str, text: str) -> str | None:
+        given = self.ids.get((label, text))
         if given:
             return given
-        return self.registry.link(span.text) if span.label_ == "PROGRAMME" else None
+        return self.registry.link(text) if label == "PROGRAMME" else None
 
     def __call__(self, doc: Doc) -> Doc:
         # The recognizer's spans matter only when the policy uses them; reading doc.ents walks
@@ -212,7 +241,8 @@ class NameFinder:
         spans = merge_spans(rules, model, self.policy)
         # "the EDCTP Association", "AI, Data and Robotics Association": a body named after the
         # programme, which guideline 6.2 says is an organisation, not a PROGRAMME
-        spans = [s for s in spans if s.label_ != "PROGRAMME" or not _BODY_AFTER.match(doc.text, s.end_char)]
+        text = doc.user_data.get(TEXT_KEY) or doc.text
+        spans = [s for s in spans if s.label_ != "PROGRAMME" or not _BODY_AFTER.match(text, s.end_char)]
         if self.stoplist:
             decided = {(s.start, s.end) for s in rules if s.kb_id_ == DECIDED}
             spans = [s for s in spans if (s.label_, s.text) not in self.stoplist or self.is_known(s) or (s.start, s.end) in decided]
@@ -340,6 +370,14 @@ def tokenizable(text: str) -> str:
     return _LONG_RUN.sub(cut, text)
 
 
+def _text_doc(nlp: Language, text: str) -> Doc:
+    """``nlp.make_doc(text)`` that also carries ``text`` (spaCy's tokenizer loses no character,
+    so it is what ``doc.text`` would rebuild)."""
+    doc = nlp.make_doc(text)
+    doc.user_data[TEXT_KEY] = text
+    return doc
+
+
 def extract_entities(nlp: Language, texts: Sequence[str], batch_size: int = 256) -> Iterator[list[dict[str, Any]]]:
     """Entities of each text, as plain dicts with character offsets into the input and the
     canonical ``id`` of each name (None when unknown).
@@ -351,7 +389,7 @@ def extract_entities(nlp: Language, texts: Sequence[str], batch_size: int = 256)
     finder = nlp.get_pipe(NAMES_COMPONENT) if NAMES_COMPONENT in nlp.pipe_names else None
     safe = [tokenizable(text) for text in texts]  # the prefilter sees what the pipeline sees
     candidates = [i for i, text in enumerate(safe) if finder is None or finder.may_find_names(text)]
-    docs = nlp.pipe((safe[i] for i in candidates), batch_size=batch_size)
+    docs = nlp.pipe((_text_doc(nlp, safe[i]) for i in candidates), batch_size=batch_size)
     found = dict(zip(candidates, (doc_entities(doc) for doc in docs)))
     for i in range(len(texts)):
         entities = found.get(i, [])

@@ -296,8 +296,12 @@ def organisation_cluster_span(text: str) -> tuple[int, int] | None:
     return start, end
 
 
+# What ``_has_cluster_word`` looks for (the tagging prefilter guards these same patterns).
+CLUSTER_WORD_PATTERNS = (_CLUSTER_WORD, COMPETITIVENESS_POLE)
+
+
 def _has_cluster_word(text: str) -> bool:
-    return bool(_CLUSTER_WORD.search(text) or COMPETITIVENESS_POLE.search(text))
+    return any(pattern.search(text) for pattern in CLUSTER_WORD_PATTERNS)
 
 
 # Rule kinds the guideline itself decides, which the training annotations cannot switch off:
