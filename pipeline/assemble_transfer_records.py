@@ -130,11 +130,19 @@ def assemble(round_: Round) -> None:
     # a row whose description repeats an annotated row's under another key slipped through
     # (esif_scotland-42 = esif_scotland-36): such a record is left out here, not added twice.
     known = {text_fingerprint(r["text"]) for r in existing}
+    # The same slip against issue 17's fresh entity pools (their texts are title plus description):
+    # a row whose text repeats a fresh-pool text under another key (esif_malta ERDF 136.2 = the
+    # first pool's ERDF 136.1) would put a test text into training, so it is left out too.
+    fresh = {text_fingerprint(r["text"]) for name in ("entity_fresh_pool.jsonl", "entity_fresh2_pool.jsonl")
+             for r in read_jsonl(REAL / name) if r.get("kind", "text") == "text"}
     tokenizer = blank_pipeline()
     added, problems = [], []
     for record_id, row in pool.items():
         if text_fingerprint(record_text(row)) in known:
             print(f"  left out {record_id}: its text is already in the corpus", file=sys.stderr)
+            continue
+        if text_fingerprint(record_text(row)) in fresh:
+            print(f"  left out {record_id}: its text is in a fresh entity test pool", file=sys.stderr)
             continue
         known.add(text_fingerprint(record_text(row)))
         label, annotation = adjudicated.get(record_id, first[record_id]), first[record_id]

@@ -124,7 +124,7 @@ class NameFinder:
         programme names by the tails they add (see ``learning.learn_rule_reliability``)."""
         self.disabled_rules = sorted(set(disabled_rules) & set(RULE_KINDS))
         self.stoplist = {(label, name) for label, name in stoplist}
-        self.tails = sorted(set(tails), key=len, reverse=True)
+        self.tails = sorted(set(tails), key=lambda tail: (-len(tail), tail))  # longest first; ties by text, so the saved order is the same every run
 
     def set_policy(self, policy: dict[str, str]) -> None:
         unknown = {v for v in policy.values()} - set(MERGE_POLICIES)
