@@ -140,3 +140,15 @@ def test_lean_inference_supported_checks_equal_the_ranking_rule(texts, supported
     fast = ["en" in supported and language.plainly_english(t) for t in sample]
     expected = [(language.LanguageGuess("en", 1.0), True) if quick else e for quick, e in zip(fast, expected)]
     assert language.supported_checks(sample, supported) == expected
+
+
+def test_lean_inference_lexicon_trie_matches_the_flat_alternation(texts):
+    """levels._ALL_TERMS is a longest-first character trie: the matches of the flat alternation
+    of the terms sorted longest first, the definition it replaced."""
+    from csvnlp import levels
+
+    flat = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in sorted(levels._TERM_OWNERS, key=len, reverse=True)) + r")(?![\w-])")
+    terms = list(levels._TERM_OWNERS)
+    glued = [" ".join(terms), "-".join(terms), "".join(terms), " ".join(t + "s" for t in terms), " ".join(t[:-1] for t in terms)]
+    for text in [t.lower() for t in texts] + glued:
+        assert levels._ALL_TERMS.findall(text) == flat.findall(text), text[:80]
