@@ -152,3 +152,14 @@ def test_lean_inference_lexicon_trie_matches_the_flat_alternation(texts):
     glued = [" ".join(terms), "-".join(terms), "".join(terms), " ".join(t + "s" for t in terms), " ".join(t[:-1] for t in terms)]
     for text in [t.lower() for t in texts] + glued:
         assert levels._ALL_TERMS.findall(text) == flat.findall(text), text[:80]
+
+
+def test_lean_inference_token_regex_finds_the_token_pattern_tokens(texts):
+    """TfidfAnalyzer scans with an equivalent of features.TOKEN_PATTERN (scikit-learn's own
+    pattern is what the vectorizer was trained with): the same tokens."""
+    from csvnlp.features import _SAME_TOKENS_FASTER, TOKEN_PATTERN
+
+    faster, original = re.compile(_SAME_TOKENS_FASTER[TOKEN_PATTERN]), re.compile(TOKEN_PATTERN)
+    edges = ["a", "ab", "a1b", "ab1", "1ab", "_ab", "ab_", "ab-cd", "é", "éé", "ǅx", "x²y", "½ab", "ab½", "ⅫA", "x\u0301y", "a b", "ab\ncd"]
+    for text in [t.lower() for t in texts] + texts + edges + [" ".join(edges), "".join(edges)]:
+        assert faster.findall(text) == original.findall(text), text[:80]
