@@ -163,3 +163,15 @@ def test_lean_inference_token_regex_finds_the_token_pattern_tokens(texts):
     edges = ["a", "ab", "a1b", "ab1", "1ab", "_ab", "ab_", "ab-cd", "é", "éé", "ǅx", "x²y", "½ab", "ab½", "ⅫA", "x\u0301y", "a b", "ab\ncd"]
     for text in [t.lower() for t in texts] + texts + edges + [" ".join(edges), "".join(edges)]:
         assert faster.findall(text) == original.findall(text), text[:80]
+
+
+def test_lean_inference_tokenizable_finds_the_long_runs_the_regex_finds(texts):
+    from csvnlp.entities.component import _LONG_RUN, MAX_RUN, tokenizable
+
+    runs = ["x" * (MAX_RUN + k) for k in (-1, 0, 1, 2)]
+    for text in texts + runs + [" ".join(runs), "\u3000".join(runs), "\u2028" + runs[2], "a\u00a0" * 150]:
+        expected = text if not _LONG_RUN.search(text) else None
+        if expected is not None:
+            assert tokenizable(text) is text, text[:40]
+        else:
+            assert tokenizable(text) != text and not _LONG_RUN.search(tokenizable(text)) and len(tokenizable(text)) == len(text)
