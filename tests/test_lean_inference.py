@@ -175,3 +175,21 @@ def test_lean_inference_tokenizable_finds_the_long_runs_the_regex_finds(texts):
             assert tokenizable(text) is text, text[:40]
         else:
             assert tokenizable(text) != text and not _LONG_RUN.search(tokenizable(text)) and len(tokenizable(text)) == len(text)
+
+
+def test_lean_inference_lexicon_densities_equal_the_cell_loop(texts):
+    import math
+
+    import numpy as np
+
+    from csvnlp.features import _FIELD_LABEL_LINE, lexicon_densities, model_text, strip_field_labels, text_stats
+
+    stats = [text_stats(model_text(t)) for t in texts]
+    expected = np.zeros((len(stats), 3))
+    for i, stat in enumerate(stats):
+        for j, hits in enumerate(stat.level_hits):
+            expected[i, j] = math.log1p(100.0 * hits / max(stat.words, 1)) / math.log(101.0)
+    assert np.array_equal(lexicon_densities(stats), expected) and expected.any()
+    assert lexicon_densities([]).shape == (0, 3)
+    for text in texts + ["Funding: INNOSUP\nCluster Partners: A, B", "Funding INNOSUP"]:
+        assert strip_field_labels(text) == _FIELD_LABEL_LINE.sub("", text)

@@ -56,6 +56,8 @@ LEXICON_FEATURES = tuple(
 
 def strip_field_labels(text: str) -> str:
     """Remove the case template's field labels ("Funding:", "Cluster Partners:") at line starts."""
+    if ":" not in text:  # every label ends in a colon
+        return text
     return _FIELD_LABEL_LINE.sub("", text)
 
 
@@ -118,12 +120,12 @@ def word_count(doc: str) -> int:
 
 def lexicon_densities(stats: Sequence[TextStats]) -> np.ndarray:
     """(n, 3) keyword hits per 100 words, squashed: the 10th keyword says less than the 1st."""
-    densities = np.zeros((len(stats), len(LEVEL_KEYS)))
-    for i, stat in enumerate(stats):
+    scale = math.log(101.0)
+    rows = []
+    for stat in stats:  # built as lists, then one array: item assignment into an array is slow
         words = max(stat.words, 1)
-        for j, hits in enumerate(stat.level_hits):
-            densities[i, j] = math.log1p(100.0 * hits / words) / math.log(101.0)
-    return densities
+        rows.append([math.log1p(100.0 * hits / words) / scale if hits else 0.0 for hits in stat.level_hits])
+    return np.array(rows, dtype=np.float64).reshape(len(stats), len(LEVEL_KEYS))
 
 
 def prototype_texts(key: str, prototypes: dict[str, list[str]] | None) -> list[str]:
