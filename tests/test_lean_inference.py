@@ -140,3 +140,56 @@ def test_lean_inference_supported_checks_equal_the_ranking_rule(texts, supported
     fast = ["en" in supported and language.plainly_english(t) for t in sample]
     expected = [(language.LanguageGuess("en", 1.0), True) if quick else e for quick, e in zip(fast, expected)]
     assert language.supported_checks(sample, supported) == expected
+
+
+def test_lean_inference_lexicon_trie_matches_the_flat_alternation(texts):
+    """levels._ALL_TERMS is a longest-first character trie: the matches of the flat alternation
+    of the terms sorted longest first, the definition it replaced."""
+    from csvnlp import levels
+
+    flat = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in sorted(levels._TERM_OWNERS, key=len, reverse=True)) + r")(?![\w-])")
+    terms = list(levels._TERM_OWNERS)
+    glued = [" ".join(terms), "-".join(terms), "".join(terms), " ".join(t + "s" for t in terms), " ".join(t[:-1] for t in terms)]
+    for text in [t.lower() for t in texts] + glued:
+        assert levels._ALL_TERMS.findall(text) == flat.findall(text), text[:80]
+
+
+def test_lean_inference_token_regex_finds_the_token_pattern_tokens(texts):
+    """TfidfAnalyzer scans with an equivalent of features.TOKEN_PATTERN (scikit-learn's own
+    pattern is what the vectorizer was trained with): the same tokens."""
+    from csvnlp.features import _SAME_TOKENS_FASTER, TOKEN_PATTERN
+
+    faster, original = re.compile(_SAME_TOKENS_FASTER[TOKEN_PATTERN]), re.compile(TOKEN_PATTERN)
+    edges = ["a", "ab", "a1b", "ab1", "1ab", "_ab", "ab_", "ab-cd", "é", "éé", "ǅx", "x²y", "½ab", "ab½", "ⅫA", "x\u0301y", "a b", "ab\ncd"]
+    for text in [t.lower() for t in texts] + texts + edges + [" ".join(edges), "".join(edges)]:
+        assert faster.findall(text) == original.findall(text), text[:80]
+
+
+def test_lean_inference_tokenizable_finds_the_long_runs_the_regex_finds(texts):
+    from csvnlp.entities.component import _LONG_RUN, MAX_RUN, tokenizable
+
+    runs = ["x" * (MAX_RUN + k) for k in (-1, 0, 1, 2)]
+    for text in texts + runs + [" ".join(runs), "\u3000".join(runs), "\u2028" + runs[2], "a\u00a0" * 150]:
+        expected = text if not _LONG_RUN.search(text) else None
+        if expected is not None:
+            assert tokenizable(text) is text, text[:40]
+        else:
+            assert tokenizable(text) != text and not _LONG_RUN.search(tokenizable(text)) and len(tokenizable(text)) == len(text)
+
+
+def test_lean_inference_lexicon_densities_equal_the_cell_loop(texts):
+    import math
+
+    import numpy as np
+
+    from csvnlp.features import _FIELD_LABEL_LINE, lexicon_densities, model_text, strip_field_labels, text_stats
+
+    stats = [text_stats(model_text(t)) for t in texts]
+    expected = np.zeros((len(stats), 3))
+    for i, stat in enumerate(stats):
+        for j, hits in enumerate(stat.level_hits):
+            expected[i, j] = math.log1p(100.0 * hits / max(stat.words, 1)) / math.log(101.0)
+    assert np.array_equal(lexicon_densities(stats), expected) and expected.any()
+    assert lexicon_densities([]).shape == (0, 3)
+    for text in texts + ["Funding: INNOSUP\nCluster Partners: A, B", "Funding INNOSUP"]:
+        assert strip_field_labels(text) == _FIELD_LABEL_LINE.sub("", text)

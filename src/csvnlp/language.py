@@ -87,7 +87,7 @@ def plainly_english(text: str) -> bool:
         words = _WORD.findall(head[:SAMPLE_CHARS].lower())
         if len(words) < 8:
             return False
-        return sum(w in _ENGLISH_FUNCTION_WORDS for w in words) >= 0.2 * len(words)
+        return sum(map(_ENGLISH_FUNCTION_WORDS.__contains__, words)) >= 0.2 * len(words)
     words = _WORD.findall(_INVISIBLE.sub("", head)[:SAMPLE_CHARS])
     if len(words) < 8 or not all(w.isascii() for w in words):
         return False

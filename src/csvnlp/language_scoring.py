@@ -8,7 +8,7 @@ byte is the longest known n-gram prefix ending there, so it depends only on the 
 more than the longest n-gram (``automaton_depth``; ``WINDOW`` is at least that, a test checks):
 walking that window from the start state gives the same state. So every position of every text
 in a batch is walked at once, ``WINDOW`` NumPy steps in all, and the counts go to py3langid's
-own scoring (``_sparse_score``, then ``_decide``) in the order its walk would have met them,
+own scoring (``_sparse_score``'s sum on the same arrays, then ``_decide``) in the order its walk would have met them,
 so the scores are the same numbers (a test compares the two on real texts).
 """
 
@@ -48,8 +48,9 @@ class BatchScorer:
         self.rowbase = np.asarray(identifier._rowbase, dtype=np.int32)
         self.output = np.asarray(identifier.tk_output, dtype=np.int32)
 
-    def visits(self, encoded: Sequence[bytes]) -> list[dict[int, int] | None]:
-        """Per encoded text, feature index -> count in the order a byte-by-byte walk meets them."""
+    def visits(self, encoded: Sequence[bytes]) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """Per encoded text, (feature indices, their counts as float32) in the order a
+        byte-by-byte walk meets them (the keys and values of py3langid's visit dict), or None."""
         lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
         if not lengths.sum():
             return [None] * len(encoded)
@@ -70,12 +71,12 @@ class BatchScorer:
         keys, first, counts = np.unique(text_of * width + found, return_index=True, return_counts=True)
         texts, features, first_at = keys // width, keys % width, where[first]
         order = np.lexsort((first_at, texts))  # per text, by first occurrence
-        out: list[dict[int, int] | None] = [None] * len(encoded)
+        out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(encoded)
         bounds = np.searchsorted(texts[order], np.arange(len(encoded) + 1))
+        features, counts = features[order].astype(np.intp), counts[order].astype(np.float32)
         for i in range(len(encoded)):
-            chosen = order[bounds[i]:bounds[i + 1]]
-            if len(chosen):
-                out[i] = dict(zip(features[chosen].tolist(), counts[chosen].tolist()))
+            if bounds[i + 1] > bounds[i]:
+                out[i] = (features[bounds[i]:bounds[i + 1]], counts[bounds[i]:bounds[i + 1]])
         return out
 
     def rank_many(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
@@ -110,8 +111,9 @@ def _with_lookup(identifier: Any) -> Any:
 
         def _raw_score(self, text):  # type: ignore[no-untyped-def]
             visits = self.walked[text]
-            if visits:
-                return self._sparse_score(visits, self.nb_ptc)
+            if visits is not None:  # _sparse_score's sum, on the arrays its two fromiter calls would make
+                indices, counts = visits
+                return np.log1p(counts) @ self.nb_ptc[indices] + self.nb_pc
             fill = 0.0 if self._norm_probs else RAW_FLOOR
             return np.full(len(self.nb_classes), fill, dtype=np.float32)
 

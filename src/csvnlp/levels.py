@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 if TYPE_CHECKING:
     import numpy as np
@@ -160,9 +160,30 @@ _TERM_OWNERS: dict[str, tuple[str, ...]] = {}
 for _name, _terms in _LEXICONS.items():
     for _term in _terms:
         _TERM_OWNERS[_term.lower()] = _TERM_OWNERS.get(_term.lower(), ()) + (_name,)
-_ALL_TERMS = re.compile(
-    r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in sorted(_TERM_OWNERS, key=len, reverse=True)) + r")(?![\w-])"
-)
+
+
+def _longest_first_trie(words: Sequence[str]) -> str:
+    """A regex alternation of ``words`` as a character trie that tries longer words first: it
+    matches what the flat alternation of the words sorted longest first matches (a test
+    checks), without trying every word at every word start (twice as fast on real rows)."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return "(?:" + body + ")?" if "" in node else body  # greedy: the longer word first, then this one
+
+    return build(trie)
+
+
+_ALL_TERMS = re.compile(r"(?<![\w-])(?:" + _longest_first_trie(list(_TERM_OWNERS)) + r")(?![\w-])")
 
 
 # per term, the index of each level whose lexicon has it (twice if listed twice), and the domain terms

@@ -54,7 +54,7 @@ def required_literals(pattern: re.Pattern[str]) -> frozenset[tuple[str, bool]] |
         return None
     try:
         found = _sequence(list(parsed), bool(pattern.flags & re.IGNORECASE))
-    except _Unsafe:
+    except Exception:  # _Unsafe, or a parse tree of a shape this code does not know: no guard
         return None
     return found if found and all(text for text, _ in found) else None
 

@@ -24,7 +24,7 @@ def tag(
     keep_columns: List[str] = typer.Option([], "--keep-columns", "-k", help="Input column to carry into the output (repeatable)."),
     model: Optional[Path] = MODEL_OPTION,
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (each loads the model once); with --engine dask, local workers."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Rows per chunk; memory stays flat whatever the input size (default: 1000 table rows, 16 documents)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Rows per chunk; memory stays flat whatever the input size (default: 4000 table rows, 16 documents)."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run from its finished chunks (same input, model and options)."),
     engine: str = typer.Option("local", "--engine", help="'local' (this machine) or 'dask' (a Dask cluster)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: start a LocalCluster)."),
@@ -62,7 +62,7 @@ def tag(
     status=unsupported_language and its code in the language column, never a level.
     """
     from csvnlp.persistence import default_model_dir
-    from csvnlp.tagging import TagOptions, tag_table
+    from csvnlp.tagging import TABLE_ROWS_PER_CHUNK, TagOptions, tag_table
 
     if engine not in ("local", "dask"):
         fail(f"--engine must be 'local' or 'dask', not {engine!r}", ExitStatus.USAGE)
@@ -80,7 +80,7 @@ def tag(
         fail("a table needs --text-column/-t NAME: the column holding the description", ExitStatus.USAGE)
     if documents and (id_column or keep_columns or text_columns):
         fail("--text-column, --id-column and --keep-columns are for tables; a folder's rows are its files (id = relative path)", ExitStatus.USAGE)
-    batch_size = batch_size or (DOCUMENTS_PER_CHUNK if documents else 1000)
+    batch_size = batch_size or (DOCUMENTS_PER_CHUNK if documents else TABLE_ROWS_PER_CHUNK)
     options = TagOptions(
         text_columns=list(text_columns), id_column=id_column, keep_columns=list(keep_columns),
         batch_size=batch_size, jobs=jobs, entities=not no_entities, sep=sep, engine=engine,

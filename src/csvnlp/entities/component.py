@@ -360,7 +360,8 @@ _LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN + 1))
 def tokenizable(text: str) -> str:
     """``text`` with every run of more than MAX_RUN non-space characters broken by a space every
     MAX_RUN characters; the same length, so character offsets are unchanged."""
-    if not _LONG_RUN.search(text):
+    # (a run is a piece str.split returns: it splits on exactly the regex's white space)
+    if len(text) <= MAX_RUN or max(map(len, text.split()), default=0) <= MAX_RUN:
         return text
 
     def cut(match: re.Match[str]) -> str:

@@ -11,6 +11,7 @@ import re
 from typing import Iterable, Iterator
 
 from csvnlp.levels import ENTITY_LABELS  # noqa: F401  (re-exported: the label set is defined once)
+from csvnlp.regex_guard import Guard
 
 
 # A capitalised word inside a name (letters, digits, &, apostrophes, dots and dashes allowed).
@@ -127,6 +128,7 @@ _NAME_CONNECTORS = {"de", "del", "della", "di", "da", "do", "des", "du", "of", "
 _ROLE_SUFFIX = re.compile(r"\s+as\s+(?:coordinator|leader|lead partner|partner)\s*$", re.I)
 
 SHAPE_PATTERNS = (CALL_IDENTIFIER, PROGRAMME_NAMES, CLUSTER_SHAPES, PARTNER_LIST, EUROPEAN_PARTNERSHIP, HORIZON_EUROPE_WP)
+_CLUSTER_SHAPES_GUARD = Guard([CLUSTER_SHAPES])  # the strings every cluster shape holds (lean tagging, issue 20)
 
 
 def partner_list_matches(text: str) -> Iterator[tuple[int, int, str]]:
@@ -349,7 +351,8 @@ def shape_matches_by_kind(text: str) -> Iterator[tuple[int, int, str, str]]:
         if named:
             yield named[0], named[1], "CLUSTER", "organisation_name"
             return
-    for match in CLUSTER_SHAPES.finditer(text):
+    # (most texts hold no "Cluster", "Clust-ER" or "Pôle": regex_guard answers that first)
+    for match in CLUSTER_SHAPES.finditer(text) if _CLUSTER_SHAPES_GUARD.possible(text) else ():
         trimmed = _trim(text, match.start(), match.end())
         if not trimmed or _WORK_PROGRAMME_CLUSTER.search(text[trimmed[0]:trimmed[1]]):
             continue
