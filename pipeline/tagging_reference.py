@@ -89,9 +89,14 @@ def tag_rows(rows: list[dict[str, str]], model: Path = MODEL, jobs: int = 1) -> 
 
 
 def model_digest(model: Path = MODEL) -> str:
-    """sha256 over the model's files (names and bytes): which model the reference was made with."""
+    """sha256 over the model's files (names and bytes): which model the reference was made with.
+
+    The model card (README.md) is left out: `csvnlp evaluate` rewrites it after this stage, and
+    tagging never reads it.
+    """
     digest = hashlib.sha256()
-    for path in sorted(p for p in model.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    card = model / "README.md"
+    for path in sorted(p for p in model.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p != card):
         digest.update(path.relative_to(model).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
