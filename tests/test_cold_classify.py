@@ -37,7 +37,7 @@ def test_cold_classify_prefilter_scan_answers_as_the_trie(texts, monkeypatch):
     monkeypatch.setattr(component, "SCANNED_BEFORE_TRIE", len(texts) + 1)
     scanned = [finder.may_find_names(text) for text in texts]
     assert not finder._prefilter_built  # every answer came from the scan
-    finder.prepare_prefilter()
+    finder.prepare()
     assert finder._prefilter_built and finder._prefilter is not None
     assert [finder.may_find_names(text) for text in texts] == scanned
     assert any(scanned) and not all(scanned)
@@ -58,14 +58,35 @@ def test_cold_classify_prefilter_builds_its_trie_after_a_few_texts_or_for_a_batc
     assert not finder._prefilter_built and finder.may_find_names("the Zyxw  Cluster\nOrg met")
 
 
-def test_cold_classify_single_texts_get_the_entities_of_one_batch(texts):
-    """Classifying texts one at a time (the scan) gives what one batch gives (the trie)."""
-    bundle, _ = _fresh_finder()
-    alone = [list(component.extract_entities(bundle.entity_pipeline, [text])) for text in texts[:120]]
-    batch, _ = _fresh_finder()
-    together = list(component.extract_entities(batch.entity_pipeline, texts[:120]))
+def test_cold_classify_single_texts_get_the_entities_of_one_batch(texts, monkeypatch):
+    """Classifying texts one at a time (the scan, a phrase matcher grown text by text) gives what
+    one batch gives (the trie, every phrase in the matcher)."""
+    monkeypatch.setattr(component, "SCANNED_BEFORE_TRIE", len(texts) + 1)
+    bundle, finder = _fresh_finder()
+    alone = [list(component.extract_entities(bundle.entity_pipeline, [text])) for text in texts]
+    assert not finder._prefilter_built and finder._unmatched  # the lazy path did all of it
+    monkeypatch.undo()
+    batch, batch_finder = _fresh_finder()
+    together = list(component.extract_entities(batch.entity_pipeline, texts))
+    assert batch_finder._prefilter_built and not batch_finder._unmatched
     assert [a[0] for a in alone] == together
-    assert sum(bool(found) for found in together) > 20
+    assert sum(bool(found) for found in together) > 100
+
+
+def test_cold_classify_grown_matcher_finds_what_the_full_matcher_finds(texts):
+    """The phrase matcher holding only the phrases that can occur in a text finds, in that text,
+    the matches of the matcher holding every phrase, in the same order."""
+    lazy_bundle, lazy = _fresh_finder()
+    full_bundle, full = _fresh_finder()
+    full.prepare()
+    assert not full._unmatched and len(lazy._unmatched) == len(lazy.patterns)
+    for text in texts:
+        text = component.tokenizable(text)
+        lazy_doc, full_doc = lazy_bundle.entity_pipeline.make_doc(text), full_bundle.entity_pipeline.make_doc(text)
+        lazy._complete_matcher(text)
+        lazy_matches = [(lazy.vocab.strings[m], s, e) for m, s, e in lazy.matcher(lazy_doc)]
+        assert lazy_matches == [(full.vocab.strings[m], s, e) for m, s, e in full.matcher(full_doc)], text
+    assert 0 < len(lazy._unmatched) < len(lazy.patterns)  # some phrases never joined: no text could hold them
 
 
 def test_cold_classify_entity_pipeline_loads_as_spacy_load_does(tmp_path, texts):

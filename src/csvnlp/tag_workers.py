@@ -53,7 +53,7 @@ def _ready_to_tag(bundle: Any) -> None:
 
     if NAMES_COMPONENT in bundle.entity_pipeline.pipe_names:
         finder = bundle.entity_pipeline.get_pipe(NAMES_COMPONENT)
-        finder.prepare_prefilter()
+        finder.prepare()
         finder.may_find_names("")  # (and the guarded rule shapes)
     mask_programme_names("")
 
