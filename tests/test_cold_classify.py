@@ -73,6 +73,16 @@ def test_cold_classify_single_texts_get_the_entities_of_one_batch(texts, monkeyp
     assert sum(bool(found) for found in together) > 100
 
 
+def test_cold_classify_matcher_takes_every_phrase_after_a_few_texts():
+    """The pipeline run text by text (training, scoring) stops scanning phrases after a few texts."""
+    bundle, finder = _fresh_finder()
+    for _ in range(component.SCANNED_BEFORE_TRIE):
+        bundle.entity_pipeline("GAIA and the Basque Food Cluster.")
+    assert finder._unmatched
+    bundle.entity_pipeline("Clusters coach SMEs.")
+    assert not finder._unmatched
+
+
 def test_cold_classify_grown_matcher_finds_what_the_full_matcher_finds(texts):
     """The phrase matcher holding only the phrases that can occur in a text finds, in that text,
     the matches of the matcher holding every phrase, in the same order."""

@@ -113,6 +113,7 @@ class NameFinder:
         # joins it before the first text that can hold it is matched (``_complete_matcher``),
         # all of them once many texts come: tokenizing ~1,200 phrases is ~30 ms of a cold start.
         self._unmatched: list[tuple[str, str, str]] = []
+        self._grown = 0  # texts the matcher grew for (after SCANNED_BEFORE_TRIE, it takes every phrase)
         self._prefilter: re.Pattern[str] | None = None
         self._prefilter_built = False
         self._scanned = 0
@@ -172,7 +173,7 @@ class NameFinder:
         # separated in the text by white space or by nothing. So a text it matches contains the
         # phrase with its white space removed once the text's white space is removed too: a
         # superset test that needs no tokenizing (``may_find_names``).
-        self._squashed, self._prefilter, self._prefilter_built, self._scanned = None, None, False, 0
+        self._squashed, self._prefilter, self._prefilter_built, self._scanned, self._grown = None, None, False, 0, 0
 
     # ------------------------------------------------------------------ finding
     def prepare(self) -> None:
@@ -227,7 +228,9 @@ class NameFinder:
     def rule_spans(self, doc: Doc, disabled: Sequence[str] | None = None) -> list[Span]:
         """Phrase matches (label from the match key) and rule shapes, with programme tails."""
         text = doc.user_data.get(TEXT_KEY) or doc.text  # doc.text walks every token to rebuild the text
-        self._complete_matcher(text)
+        if self._unmatched:  # (the pipeline run on many texts without extract_entities: training, scoring)
+            self._grown += 1
+            self._complete_matcher(text if self._grown <= SCANNED_BEFORE_TRIE else None)
         spans = []
         for match_id, start, end in self.matcher(doc):
             label, kind = self.vocab.strings[match_id].split("|")
