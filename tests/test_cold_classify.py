@@ -135,3 +135,22 @@ def test_cold_classify_other_tokenizers_load_the_plain_spacy_way(tmp_path):
     loaded = load_entity_pipeline(tmp_path)
     assert loaded.config["nlp"]["tokenizer"] == {"@tokenizers": "test_cold_classify.whitespace.v1"}
     assert [t.text for t in loaded.make_doc("GAIA (Spain)")] == ["GAIA", "(", "Spain", ")"]
+
+
+def test_cold_classify_command_exits_with_its_objects_frozen_and_atexit_run(tmp_path):
+    """``csvnlp`` freezes the garbage collector when its command is done (the collection at exit
+    is the cost it skips); atexit handlers still run and its output is complete."""
+    import subprocess
+    import sys
+
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('atexit ran, frozen', gc.get_freeze_count() > 0, file=sys.stderr))\n"
+        "from csvnlp.cli import main\n"
+        "sys.argv = ['csvnlp', 'classify', 'Clusters coach SMEs in a new value chain with the region.', '--json', '--no-entities']\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] in {"ok", "uncertain"}
+    assert "atexit ran, frozen True" in done.stderr
