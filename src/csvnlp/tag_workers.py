@@ -52,7 +52,9 @@ def _ready_to_tag(bundle: Any) -> None:
     from csvnlp.features import mask_programme_names
 
     if NAMES_COMPONENT in bundle.entity_pipeline.pipe_names:
-        bundle.entity_pipeline.get_pipe(NAMES_COMPONENT).may_find_names("")
+        finder = bundle.entity_pipeline.get_pipe(NAMES_COMPONENT)
+        finder.prepare()
+        finder.may_find_names("")  # (and the guarded rule shapes)
     mask_programme_names("")
 
 
