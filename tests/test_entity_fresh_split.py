@@ -99,12 +99,34 @@ def test_evaluate_names_the_entity_split_it_scores_and_marks_a_spent_one(tmp_pat
 
     def rendered(info):
         scores = {label: {"precision": 1.0, "recall": 1.0, "f1": 1.0, "gold": 1, "found": 1} for label in ("CLUSTER", "PROGRAMME")}
-        evaluation = EntityEvaluation("rules", 3, scores, scores, {"exact": scores, "partial": scores}, {}, [], [],
+        errors = [{"text": "Horizon Europe", "label": "PROGRAMME", "count": 2}]
+        evaluation = EntityEvaluation("rules", 3, scores, scores, {"exact": scores, "partial": scores}, {}, errors, errors,
                                       split=info.name, spent=info.spent, split_note=info.note)
         return " ".join(str(part) for block in view_blocks(evaluation) for part in block[1:])
 
     assert "current test split" in rendered(current) and "SPENT" not in rendered(current)
     assert "SPENT" in rendered(old) and "not a test" in rendered(old)
+    # a current test split's errors are never printed; a spent split's are, for error analysis
+    assert "Horizon Europe" not in rendered(current) and "not listed" in rendered(current)
+    assert "Most frequent false hits: 'Horizon Europe'" in rendered(old)
+
+
+def test_evaluate_entities_keeps_a_current_test_splits_errors_to_itself():
+    from types import SimpleNamespace
+
+    from csvnlp.evaluation.entity_evaluation import evaluate_entities
+    from csvnlp.evaluation.test_sets import entity_split_info
+    from csvnlp.persistence import load_bundle
+
+    bundle = load_bundle(ROOT / "models" / "csvnlp-base")
+    # a made-up record whose gold ("Widget") the extractor does not find as such: misses and false hits
+    records = [{"id": "x", "source": "test", "text": "Funded by Horizon 2020 and the Widget Scheme.",
+                "entities": [{"start": 31, "end": 37, "label": "PROGRAMME"}]}]  # "Widget"
+    spent = evaluate_entities(bundle, records, SimpleNamespace(name="a spent split", spent=True, note=""))
+    assert spent.frequent_false_hits and spent.frequent_misses
+    current = evaluate_entities(bundle, records, entity_split_info(ROOT / "corpus" / "real" / "entity_fresh2_records.jsonl"))
+    assert current.frequent_false_hits == [] and current.frequent_misses == []
+    assert current.exact == spent.exact  # the scores themselves are the same
 
 
 def test_second_fresh_split_gold_matches_its_pool_and_carries_reviewed_ids():

@@ -60,6 +60,11 @@ def evaluate_entities(bundle: Any, records: Sequence[dict[str, Any]], split: Any
     finder = pipeline.get_pipe(NAMES_COMPONENT)
     recognizer = "ner" in pipeline.pipe_names
     scores = entity_scores(gold, model)
+    # A current test split is scored once: naming its errors would invite the next change to fix
+    # exactly them (issue 17 found the old split spent that way), so they are listed for spent
+    # (development) splits only.
+    if split is not None and not split.spent:
+        false_hits, misses = Counter(), Counter()
     return EntityEvaluation(
         extractor=("trained spaCy recognizer with rules, learned phrases and gazetteers, combined per label as "
                    f"{finder.policy}" if recognizer else "rules, learned phrases and gazetteers (no trained recognizer)"),

@@ -173,6 +173,10 @@ def _entity_blocks(entities: EntityEvaluation) -> list[Block]:
                        [[source, str(row.get("records", "")), str(row["model"]["CLUSTER"]["gold"]), cell(row, "CLUSTER"),
                          str(row["model"]["PROGRAMME"]["gold"]), cell(row, "PROGRAMME")]
                         for source, row in entities.exact_by_source.items()]))
+    if not entities.spent:
+        blocks.append(("p", "Errors are not listed for a current test split: it is scored once, and error analysis "
+                            "uses development data."))
+        return blocks
     blocks.append(("p", "Most frequent false hits: " + (", ".join(f"{e['text']!r} ({e['label']}, {e['count']})" for e in entities.frequent_false_hits) or "none")
                    + ". Most frequent misses: " + (", ".join(f"{e['text']!r} ({e['label']}, {e['count']})" for e in entities.frequent_misses) or "none") + "."))
     return blocks
