@@ -216,7 +216,8 @@ class NameFinder:
             if any(phrase in squashed for phrase in self._squashed_phrases()):
                 return True
         else:
-            self.prepare()
+            if not self._prefilter_built:
+                self.prepare()
             if self._prefilter is not None and self._prefilter.search(squashed):
                 return True
         if self._triggers is not None and self._triggers.search(text):
