@@ -111,7 +111,7 @@ class NameFinder:
         self._squashed: list[str] | None = None  # built on first use: loading adds patterns twice
         # Phrases not yet in the matcher: (match key, phrase, phrase without white space). Each
         # joins it before the first text that can hold it is matched (``_complete_matcher``),
-        # all of them once many texts come: tokenizing ~1,200 phrases is ~30 ms of a cold start.
+        # all of them once many texts come: tokenizing ~1,300 phrases is ~30 ms of a cold start.
         self._unmatched: list[tuple[str, str, str]] = []
         self._grown = 0  # texts the matcher grew for (after SCANNED_BEFORE_TRIE, it takes every phrase)
         self._prefilter: re.Pattern[str] | None = None
@@ -216,7 +216,8 @@ class NameFinder:
             if any(phrase in squashed for phrase in self._squashed_phrases()):
                 return True
         else:
-            self.prepare()
+            if not self._prefilter_built:
+                self.prepare()
             if self._prefilter is not None and self._prefilter.search(squashed):
                 return True
         if self._triggers is not None and self._triggers.search(text):
