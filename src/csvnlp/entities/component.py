@@ -32,7 +32,7 @@ from csvnlp.entities.rules import (
     SHAPE_PATTERNS,
     shape_matches_by_kind,
 )
-from csvnlp.regex_guard import Guard
+from csvnlp.regex_guard import Guard, literal_regex
 
 NAMES_COMPONENT = "csvnlp_names"
 MERGE_POLICIES = ("rules", "model", "rules_first", "model_first")
@@ -43,28 +43,6 @@ KNOWN_KINDS = frozenset({"registry", "gazetteer"})
 # A span found by a rule kind the guideline decides (``rules.GUIDELINE_KINDS``) carries this in
 # ``kb_id`` until linking: the learned stoplist, learned from older annotations, keeps it too.
 DECIDED = "guideline"
-
-
-def _trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex matching any of ``words`` as a substring, built as a character trie, so its
-    cost does not grow with the number of words the way a flat alternation does."""
-    trie: dict[str, Any] = {}
-    for word in words:
-        if not word:
-            continue
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = True
-
-    def build(node: dict[str, Any]) -> str:
-        if "" in node and len(node) == 1:
-            return ""
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return "(?:" + body + ")?" if "" in node else body
-
-    return re.compile(build(trie)) if trie else None
 
 
 _SPACE = re.compile(r"\s+")
@@ -180,7 +158,8 @@ class NameFinder:
         """Build now what many texts need (before tagging them or forking workers): the trie
         regex of ``may_find_names`` and the phrase matcher with every phrase."""
         if not self._prefilter_built:
-            self._prefilter = _trie_regex(self._squashed_phrases())
+            # only .search is asked of it, so a trie that stops at the shortest phrase is enough
+            self._prefilter = literal_regex(self._squashed_phrases())
             self._prefilter_built = True
         self._complete_matcher(None)
 
