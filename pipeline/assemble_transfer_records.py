@@ -138,15 +138,16 @@ def assemble(round_: Round) -> None:
     tokenizer = blank_pipeline()
     added, problems = [], []
     for record_id, row in pool.items():
-        if text_fingerprint(record_text(row)) in known:
+        text = record_text(row)
+        fingerprint = text_fingerprint(text)
+        if fingerprint in known:
             print(f"  left out {record_id}: its text is already in the corpus", file=sys.stderr)
             continue
-        if text_fingerprint(record_text(row)) in fresh:
+        if fingerprint in fresh:
             print(f"  left out {record_id}: its text is in a fresh entity test pool", file=sys.stderr)
             continue
-        known.add(text_fingerprint(record_text(row)))
+        known.add(fingerprint)
         label, annotation = adjudicated.get(record_id, first[record_id]), first[record_id]
-        text = record_text(row)
         spans, dropped = entity_spans(record_id, text, annotation.get("clusters", []), annotation.get("programmes", []), tokenizer)
         problems += dropped
         annotator = annotation["annotator"]
