@@ -101,6 +101,17 @@ def _imports(tree: ast.AST, in_functions: bool) -> list[str]:
     return names
 
 
+def _lazy_exports(tree: ast.AST) -> dict[str, str]:
+    """A package's ``_EXPORTS`` (name -> submodule), which its ``__getattr__`` imports on first
+    use (``csvnlp.evaluation``): invisible to ``_imports``, since the import is by string."""
+    for node in getattr(tree, "body", []):
+        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_EXPORTS" for t in node.targets)
+                and isinstance(node.value, ast.Dict)):
+            return {k.value: v.value for k, v in zip(node.value.keys, node.value.values)
+                    if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)}
+    return {}
+
+
 def code_inputs(entry_modules: list[str]) -> list[str]:
     """The csvnlp source files a stage runs, as paths from the repository root: its entry
     modules and everything they import, transitively, imports inside functions included (any
@@ -113,6 +124,13 @@ def code_inputs(entry_modules: list[str]) -> list[str]:
     while pending:
         name, runs = pending.pop()
         path = module_path(name)
+        if path is None and "." in name:  # ``from package import name``: a lazily exported name runs its submodule
+            package, _, attribute = name.rpartition(".")
+            package_path = module_path(package)
+            submodule = _lazy_exports(ast.parse(package_path.read_text(encoding="utf-8"))).get(attribute) if package_path else None
+            if submodule:
+                pending.append((f"{package}.{submodule}", runs))
+            continue
         if path is None or name in running or (name in loaded and not runs):
             continue
         (running if runs else loaded).add(name)
