@@ -113,6 +113,18 @@ def test_tables_regression_issue12_one_nul_byte_no_longer_refuses_the_whole_file
     assert_accounted(summary, frame, errors, 60)
 
 
+def test_tables_header_line_repeated_mid_file_is_an_error_row_and_a_row_that_only_starts_like_it_is_not(tmp_path):
+    # two exports joined: the second header (with stray spaces) is no record; "id" as a row's
+    # first field with other text after it is an ordinary record (the reader compares the first
+    # field before the whole line)
+    data = b"id,text\n1," + GOOD.encode() + b"\n id , text \nid," + GOOD.encode() + b"\n4," + GOOD.encode() + b"\n"
+    summary, frame, errors = tag(tmp_path, "in.csv", data)
+    assert [(e["row"], e["line"]) for e in errors] == [(2, 3)]
+    assert "header line again" in errors[0]["reason"]
+    assert frame["status"].tolist()[2] != "error" and frame["id"].tolist()[2] == "id"
+    assert_accounted(summary, frame, errors, 4)
+
+
 def test_tables_wrong_field_counts_bare_cr_and_long_records_are_error_rows(tmp_path):
     long_field = b"x" * (MAX_RECORD_BYTES + 10)
     data = (b"id,text\n1,too,many\n2\n3,bare\rcr\n4," + long_field + b"\n5," + GOOD.encode() + b'\n6,"' + long_field + b'"\n7,' + GOOD.encode() + b"\n")

@@ -316,3 +316,28 @@ def test_tagging_resume_after_output_was_renamed_but_parts_not_removed(tmp_path,
     summary, out = run_tag(tmp_path, cordis_csv, "o.csv", resume=True)  # no OutputExistsError
     assert out.read_bytes() == reference.read_bytes() and summary.resumed_chunks == 5
     assert not (tmp_path / "o.csv.parts").exists()
+
+
+def test_tagging_freezes_the_loaded_model_once_per_process_so_collections_skip_it():
+    # issue 20: gc.freeze after the model loads (tag_workers._freeze_loaded_objects). Run in a
+    # fresh process: the test process has frozen (or not) whatever its other tests loaded.
+    script = f"""
+import gc, json
+from csvnlp.tag_workers import cached_bundle
+before = gc.get_freeze_count()
+bundle = cached_bundle({str(SHIPPED_MODEL)!r})
+after = gc.get_freeze_count()
+tracked = {{id(o) for o in gc.get_objects()}}
+later = [["made after the load"]]
+cached_bundle({str(SHIPPED_MODEL)!r}, None)
+print(json.dumps({{"before": before, "after": after, "again": gc.get_freeze_count(),
+                  "model_tracked": id(bundle.meta) in tracked or id(bundle.entity_pipeline.pipe_names) in tracked,
+                  "later_tracked": gc.is_tracked(later) and id(later) in {{id(o) for o in gc.get_objects()}}}}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["before"] == 0 and result["after"] > 10_000  # the model's objects, tens of thousands
+    assert result["again"] == result["after"]  # a second call (a cache hit) freezes nothing more
+    assert not result["model_tracked"]  # frozen: no collection walks the model again
+    assert result["later_tracked"]  # objects made after the load are collected as usual

@@ -308,7 +308,9 @@ class TableReader:
             for line, fields, problem in records:
                 if problem is None and len(fields) != expected:
                     problem = f"malformed CSV row: {len(fields)} field(s), the header has {expected}"
-                elif problem is None and [f.strip() for f in fields] == self.columns:
+                elif problem is None and fields[0].strip() == self.columns[0] and [f.strip() for f in fields] == self.columns:
+                    # (the first field first: a data row almost never repeats the header's first name,
+                    # and a wide export would otherwise strip every field of every row)
                     problem = "the header line again (several exports joined into one file?): not a record"
                 if problem is None:
                     cells = {name: fields[i] for name, i in positions.items()}
