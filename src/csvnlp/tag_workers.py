@@ -53,8 +53,8 @@ def _freeze_loaded_objects() -> None:
     """Move every object alive now (the loaded model: about 90,000 tracked objects) out of the
     garbage collector's reach, once per process. The model lives as long as the process, but
     each full collection would walk it again: tagging allocates many short-lived objects
-    (spaCy docs, spans, dicts), which starts full collections, and freezing made tagging 7%
-    faster (issue 20, benchmarks/results/tagging.md). Done before any fork, it also spares
+    (spaCy docs, spans, dicts), which starts full collections, and freezing made tagging 6%
+    faster in A/B runs on 10^5 real rows (issue 20, benchmarks/results/tagging.md). Done before any fork, it also spares
     workers the copy-on-write of the model's pages that a collection's bookkeeping causes
     (the advice of ``gc.freeze``'s documentation). Once per process, because a frozen object
     is never freed: only what was alive at the first load is kept for good."""
