@@ -29,7 +29,7 @@ import random
 import re
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -235,6 +235,77 @@ def draw_supplement(rng: random.Random, by_source: dict[str, list[dict]], taken_
     return drawn
 
 
+
+# ---------------------------------------------------------------- shared by the later draws
+# (sample_transfer_records.py, sample_value_chain_records.py: a draw that adds to the corpus)
+
+
+def fingerprint(text: str) -> str:
+    """The draws' near-duplicate key: the text's first 400 characters of words."""
+    return " ".join(words(text))[:400]
+
+
+def field_has(field: str | None, needles: list[str]) -> Callable[[dict], bool]:
+    """A draw predicate: the row's context ``field`` holds one of ``needles`` (case-insensitive);
+    field None: every row (a keyword-free uniform draw)."""
+    return lambda r: field is None or any(n in str(r["context"].get(field, "")).lower() for n in needles)
+
+
+def annotated_records() -> list[dict]:
+    path = ROOT / "corpus" / "real" / "records.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def unseen_rows(existing: list[dict], excluded: dict[str, Callable[[dict], bool]]) -> tuple[dict[str, list[dict]], dict[str, int]]:
+    """Rows of the sources with enough words, grouped by source, leaving out rows already
+    annotated (by source file and row key, or by text), reserved rows, rows any of the named
+    ``excluded`` filters holds, and repeats of a text kept before; with the count of each."""
+    annotated = {(r["source_file"], r["row_key"]["value"]) for r in existing}
+    seen = {fingerprint(r["text"]) for r in existing}
+    is_reserved = reserved_filter()
+    by_source: dict[str, list[dict]] = {}
+    dropped = {"reserved": 0, "annotated": 0, **{name: 0 for name in excluded}}
+    for row in read_sources():
+        if len(words(row["text"])) < MIN_WORDS:
+            continue
+        key = fingerprint(row["text"])
+        if (row["source_file"], row["row_key"]["value"]) in annotated or key in seen:
+            dropped["annotated"] += 1
+            continue
+        if is_reserved(row):
+            dropped["reserved"] += 1
+            continue
+        name = next((name for name, holds in excluded.items() if holds(row)), None)
+        if name is not None:
+            dropped[name] += 1
+            continue
+        seen.add(key)
+        by_source.setdefault(row["source"], []).append(row)
+    return by_source, dropped
+
+
+def assign_ids(rows: list[dict], used_ids: set[str]) -> None:
+    """Each row's id: its source and row key, numbered when already used (a row key can repeat
+    within a source)."""
+    for row in rows:
+        stem = f"{row['source']}-{re.sub(r'[^0-9A-Za-z]+', '-', row['row_key']['value']).strip('-')[:60]}"
+        row["id"], n = stem, 1
+        while row["id"] in used_ids:
+            n += 1
+            row["id"] = f"{stem}-{n}"
+        used_ids.add(row["id"])
+
+
+def write_pool(out_dir: Path, chosen: list[dict], blind: list[str]) -> None:
+    """OUT_DIR/pool.jsonl (text and provenance, no labels) and OUT_DIR/blind.jsonl (the ids of
+    the blind second pass)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "pool.jsonl").open("w", encoding="utf-8") as handle:
+        for row in chosen:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    (out_dir / "blind.jsonl").write_text("".join(json.dumps({"id": i}) + "\n" for i in blind), encoding="utf-8")
+    print(f"{len(chosen)} records -> {out_dir}", file=sys.stderr)
+
 def main(out_dir: Path) -> None:
     rng = random.Random(SEED)
     is_reserved = reserved_filter()
@@ -277,17 +348,13 @@ def main(out_dir: Path) -> None:
     rng.shuffle(chosen)
     taken_ids = {id(r) for r in chosen}
 
-    def by_category(field_name, needles):
-        # field None: a uniform draw, keyword-free
-        return lambda r: field_name is None or any(n in str(r["context"].get(field_name, "")).lower() for n in needles)
-
     chosen += draw_supplement(
         random.Random(SEED + 2), by_source, taken_ids,
-        [(source, quota, by_category(field_name, needles), "category", f"{source} by {field_name} {needles}")
+        [(source, quota, field_has(field_name, needles), "category", f"{source} by {field_name} {needles}")
          for source, field_name, needles, quota in CATEGORY_QUOTAS])
     chosen += draw_supplement(
         random.Random(SEED + 3), by_source, taken_ids,
-        [(source, quota, by_category(field_name, needles), "random" if field_name is None else "category",
+        [(source, quota, field_has(field_name, needles), "random" if field_name is None else "category",
           f"second supplement {source} by {field_name} {needles}")
          for source, field_name, needles, quota in SECOND_SUPPLEMENT])
     # A third supplement, drawn when the assembled set held only 8 *clear* cluster_development
@@ -303,15 +370,7 @@ def main(out_dir: Path) -> None:
         random.Random(SEED + 4), by_source, taken_ids,
         [(source, quota, names_a_term, "definition", f"third supplement {source}") for source, quota in THIRD_SUPPLEMENT])
     out_dir.mkdir(parents=True, exist_ok=True)
-    used: set[str] = set()
-    for row in chosen:
-        # a row key can repeat within a source (England lists some project names twice)
-        base_id = f"{row['source']}-{re.sub(r'[^0-9A-Za-z]+', '-', row['row_key']['value']).strip('-')[:60]}"
-        row["id"], n = base_id, 1
-        while row["id"] in used:
-            n += 1
-            row["id"] = f"{base_id}-{n}"
-        used.add(row["id"])
+    assign_ids(chosen, set())  # (England lists some project names twice)
     ids = [r["id"] for r in chosen]
     assert len(ids) == len(set(ids)), "record ids must be unique"
     with (out_dir / "manifest.jsonl").open("w", encoding="utf-8") as handle:

@@ -90,10 +90,10 @@ def fresh_pool_filter(path: Path):
                 key = row.get("row_key") or {}
                 keys.add((row.get("source_file"), str(key.get("value") if isinstance(key, dict) else key)))
                 if row.get("text"):
-                    texts.add(" ".join(base.words(row["text"]))[:400])
+                    texts.add(base.fingerprint(row["text"]))
 
     def in_pool(row: dict) -> bool:
-        return (row["source_file"], row["row_key"]["value"]) in keys or " ".join(base.words(row["text"]))[:400] in texts
+        return (row["source_file"], row["row_key"]["value"]) in keys or base.fingerprint(row["text"]) in texts
     return in_pool, len(keys)
 
 
@@ -106,62 +106,30 @@ def main() -> None:
     base.SHARED, base.EXTERNAL = args.shared, args.shared / "external"
     if not args.fresh_pool.exists():
         raise SystemExit(f"{args.fresh_pool} is missing: issue 17's fresh entity pool must be excluded from this draw")
-    is_reserved = base.reserved_filter()
     in_fresh_pool, fresh_keys = fresh_pool_filter(args.fresh_pool)
-    existing = [json.loads(line) for line in (ROOT / "corpus" / "real" / "records.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    annotated = {(r["source_file"], r["row_key"]["value"]) for r in existing}
-    seen = {" ".join(base.words(r["text"]))[:400] for r in existing}
+    existing = base.annotated_records()
     used_ids = {r["id"] for r in existing}
-    by_source: dict[str, list[dict]] = {}
-    dropped = {"reserved": 0, "annotated": 0, "fresh_pool": 0}
-    for row in base.read_sources():
-        if len(base.words(row["text"])) < base.MIN_WORDS:
-            continue
-        fingerprint = " ".join(base.words(row["text"]))[:400]
-        if (row["source_file"], row["row_key"]["value"]) in annotated or fingerprint in seen:
-            dropped["annotated"] += 1
-            continue
-        if is_reserved(row):
-            dropped["reserved"] += 1
-            continue
-        if in_fresh_pool(row):
-            dropped["fresh_pool"] += 1
-            continue
-        seen.add(fingerprint)
-        row["context"]["row"] = row["row_key"]["value"]
-        by_source.setdefault(row["source"], []).append(row)
+    by_source, dropped = base.unseen_rows(existing, {"fresh_pool": in_fresh_pool})
+    for row in (row for rows in by_source.values() for row in rows):
+        row["context"]["row"] = row["row_key"]["value"]  # the call topics' "-space-" stratum reads the row key
     print(f"excluded: {dropped} (fresh pool keys: {fresh_keys})", file=sys.stderr)
     taken: set[int] = set()
 
-    def field_has(field, needles):
-        return lambda r: field is None or any(n in str(r["context"].get(field, "")).lower() for n in needles)
-
     def kind_words(field, needles):
         pattern = re.compile(r"\b(?:" + "|".join(KIND_WORDS) + r")", re.IGNORECASE)
-        return lambda r: field_has(field, needles)(r) and bool(pattern.search(r["title"] + " " + r["text"]))
+        return lambda r: base.field_has(field, needles)(r) and bool(pattern.search(r["title"] + " " + r["text"]))
 
     chosen = base.draw_supplement(random.Random(SEED), by_source, taken,
-                                  [(s, q, field_has(f, n), f"category:{kind}", f"{s} {kind} by {f} {n}") for s, f, n, q, kind in CATEGORY_SPECS])
+                                  [(s, q, base.field_has(f, n), f"category:{kind}", f"{s} {kind} by {f} {n}") for s, f, n, q, kind in CATEGORY_SPECS])
     chosen += base.draw_supplement(random.Random(SEED + 1), by_source, taken,
                                    [(s, q, kind_words(f, n), "kind-words", f"{s} kind words in {n}") for s, f, n, q in KIND_WORD_SPECS])
     chosen += base.draw_supplement(random.Random(SEED + 2), by_source, taken,
-                                   [(s, q, field_has(None, []), "random", f"{s} random") for s, q in RANDOM_SPECS])
+                                   [(s, q, base.field_has(None, []), "random", f"{s} random") for s, q in RANDOM_SPECS])
     random.Random(SEED + 3).shuffle(chosen)
     for row in chosen:
         row["context"].pop("row", None)
-        stem = f"{row['source']}-{re.sub(r'[^0-9A-Za-z]+', '-', row['row_key']['value']).strip('-')[:60]}"
-        row["id"], n = stem, 1
-        while row["id"] in used_ids:
-            n += 1
-            row["id"] = f"{stem}-{n}"
-        used_ids.add(row["id"])
-    args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / "pool.jsonl").open("w", encoding="utf-8") as handle:
-        for row in chosen:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    blind = sorted(random.Random(SEED + 4).sample([r["id"] for r in chosen], BLIND))
-    (args.out / "blind.jsonl").write_text("".join(json.dumps({"id": i}) + "\n" for i in blind), encoding="utf-8")
-    print(f"{len(chosen)} records -> {args.out}", file=sys.stderr)
+    base.assign_ids(chosen, used_ids)
+    base.write_pool(args.out, chosen, sorted(random.Random(SEED + 4).sample([r["id"] for r in chosen], BLIND)))
 
 
 if __name__ == "__main__":

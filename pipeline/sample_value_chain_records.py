@@ -26,9 +26,7 @@ Usage: python pipeline/sample_value_chain_records.py corpus/real/value_chain [--
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import re
 import sys
 from pathlib import Path
 
@@ -73,53 +71,18 @@ def main() -> None:
         if not pool.exists():
             raise SystemExit(f"{pool} is missing: issue 17's fresh entity pools must be excluded from this draw")
         filters.append(fresh_pool_filter(pool)[0])
-    is_reserved = base.reserved_filter()
-    existing = [json.loads(line) for line in (ROOT / "corpus" / "real" / "records.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    annotated = {(r["source_file"], r["row_key"]["value"]) for r in existing}
-    seen = {" ".join(base.words(r["text"]))[:400] for r in existing}
+    existing = base.annotated_records()
     used_ids = {r["id"] for r in existing}
-    by_source: dict[str, list[dict]] = {}
-    dropped = {"reserved": 0, "annotated": 0, "fresh_pools": 0}
-    for row in base.read_sources():
-        if len(base.words(row["text"])) < base.MIN_WORDS:
-            continue
-        fingerprint = " ".join(base.words(row["text"]))[:400]
-        if (row["source_file"], row["row_key"]["value"]) in annotated or fingerprint in seen:
-            dropped["annotated"] += 1
-            continue
-        if is_reserved(row):
-            dropped["reserved"] += 1
-            continue
-        if any(in_pool(row) for in_pool in filters):
-            dropped["fresh_pools"] += 1
-            continue
-        seen.add(fingerprint)
-        by_source.setdefault(row["source"], []).append(row)
+    by_source, dropped = base.unseen_rows(existing, {"fresh_pools": lambda row: any(in_pool(row) for in_pool in filters)})
     print(f"excluded: {dropped}; left per source: {dict((k, len(v)) for k, v in sorted(by_source.items()))}", file=sys.stderr)
     taken: set[int] = set()
-
-    def field_has(field, needles):
-        return lambda r: field is None or any(n in str(r["context"].get(field, "")).lower() for n in needles)
-
     chosen = base.draw_supplement(random.Random(SEED), by_source, taken,
-                                  [(s, q, field_has(f, n), f"category:{kind}", f"{s} {kind} by {f} {n}") for s, f, n, q, kind in CATEGORY_SPECS])
+                                  [(s, q, base.field_has(f, n), f"category:{kind}", f"{s} {kind} by {f} {n}") for s, f, n, q, kind in CATEGORY_SPECS])
     chosen += base.draw_supplement(random.Random(SEED + 1), by_source, taken,
-                                   [(s, q, field_has(None, []), "random", f"{s} random") for s, q in RANDOM_SPECS])
+                                   [(s, q, base.field_has(None, []), "random", f"{s} random") for s, q in RANDOM_SPECS])
     random.Random(SEED + 2).shuffle(chosen)
-    for row in chosen:
-        stem = f"{row['source']}-{re.sub(r'[^0-9A-Za-z]+', '-', row['row_key']['value']).strip('-')[:60]}"
-        row["id"], n = stem, 1
-        while row["id"] in used_ids:
-            n += 1
-            row["id"] = f"{stem}-{n}"
-        used_ids.add(row["id"])
-    args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / "pool.jsonl").open("w", encoding="utf-8") as handle:
-        for row in chosen:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    blind = sorted(random.Random(SEED + 3).sample([r["id"] for r in chosen], BLIND))
-    (args.out / "blind.jsonl").write_text("".join(json.dumps({"id": i}) + "\n" for i in blind), encoding="utf-8")
-    print(f"{len(chosen)} records -> {args.out}", file=sys.stderr)
+    base.assign_ids(chosen, used_ids)
+    base.write_pool(args.out, chosen, sorted(random.Random(SEED + 3).sample([r["id"] for r in chosen], BLIND)))
 
 
 if __name__ == "__main__":
